@@ -1,0 +1,9 @@
+//go:build tools
+
+// Package controlplane pins the control-plane commands built for the e2e tests.
+package controlplane
+
+import (
+	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+)
