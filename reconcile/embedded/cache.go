@@ -1,0 +1,240 @@
+package embedded
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/jobsync/jobsync/reconcile"
+)
+
+// Override is a local suspend/resume of a CronJob (jobsync suspend|resume).
+// It wins over Git's spec.suspend until Git itself changes spec.suspend (then
+// Git wins and the override is dropped) or the opposite command is given.
+type Override struct {
+	// Suspend is the value the user asked for.
+	Suspend bool `json:"suspend"`
+	// GitSuspend is Git's spec.suspend when the override was set.
+	GitSuspend bool      `json:"gitSuspend"`
+	Time       time.Time `json:"time"`
+}
+
+// cache is the engine's in-memory copy of the store (like an informer cache):
+// controllers read it, and write through a batch that commits to the store.
+// Objects in the maps are never mutated in place: writers store a new copy.
+type cache struct {
+	cronJobs map[string]*batchv1.CronJob
+	jobs     map[string]*batchv1.Job
+	pods     map[string]*corev1.Pod
+	objects  map[string]*unstructured.Unstructured
+	// overrides are the local suspend/resume overrides, by CronJob key.
+	overrides map[string]Override
+	inventory reconcile.Inventory
+	revision  string
+
+	jobsByOwner map[types.UID]map[string]struct{}
+	podsByOwner map[types.UID]map[string]struct{}
+
+	refs *refs
+}
+
+func newCache() *cache {
+	return &cache{
+		cronJobs: map[string]*batchv1.CronJob{}, jobs: map[string]*batchv1.Job{}, pods: map[string]*corev1.Pod{},
+		objects: map[string]*unstructured.Unstructured{}, overrides: map[string]Override{}, inventory: reconcile.Inventory{},
+		jobsByOwner: map[types.UID]map[string]struct{}{}, podsByOwner: map[types.UID]map[string]struct{}{},
+		refs: &refs{cms: map[string]*corev1.ConfigMap{}, secrets: map[string]*corev1.Secret{}},
+	}
+}
+
+// loadCache reads the whole store into a new cache.
+func loadCache(s *Store) (*cache, error) {
+	c := newCache()
+	err := s.View(func(tx *Tx) error {
+		if err := forEachTyped(tx, KindCronJob, func(key string, o *batchv1.CronJob) { c.cronJobs[key] = o }); err != nil {
+			return err
+		}
+		if err := forEachTyped(tx, KindJob, func(key string, o *batchv1.Job) { c.setJob(key, o) }); err != nil {
+			return err
+		}
+		if err := forEachTyped(tx, KindPod, func(key string, o *corev1.Pod) { c.setPod(key, o) }); err != nil {
+			return err
+		}
+		if err := forEachTyped(tx, KindConfigMap, func(key string, o *corev1.ConfigMap) { c.refs.cms[key] = o }); err != nil {
+			return err
+		}
+		if err := forEachTyped(tx, KindSecret, func(key string, o *corev1.Secret) { c.refs.secrets[key] = o }); err != nil {
+			return err
+		}
+		if err := forEachTyped(tx, KindObject, func(key string, o *unstructured.Unstructured) { c.objects[key] = o }); err != nil {
+			return err
+		}
+		if err := forEachTyped(tx, KindOverride, func(key string, o *Override) { c.overrides[key] = *o }); err != nil {
+			return err
+		}
+		inv, rev, err := tx.Inventory()
+		c.inventory, c.revision = inv, rev
+		return err
+	})
+	return c, err
+}
+
+func forEachTyped[T any](tx *Tx, k Kind, set func(key string, o *T)) error {
+	return tx.ForEach(k, func(key string, data []byte) error {
+		o := new(T)
+		if err := json.Unmarshal(data, o); err != nil {
+			return fmt.Errorf("%s/%s: decode: %w", k, key, err)
+		}
+		set(key, o)
+		return nil
+	})
+}
+
+// controllerUID returns the UID of the object's controller owner, if any.
+func controllerUID(refs []metav1.OwnerReference) types.UID {
+	for _, r := range refs {
+		if r.Controller != nil && *r.Controller {
+			return r.UID
+		}
+	}
+	return ""
+}
+
+func (c *cache) setJob(key string, j *batchv1.Job) {
+	if old := c.jobs[key]; old != nil {
+		removeIndex(c.jobsByOwner, controllerUID(old.OwnerReferences), key)
+	}
+	c.jobs[key] = j
+	addIndex(c.jobsByOwner, controllerUID(j.OwnerReferences), key)
+}
+
+func (c *cache) deleteJob(key string) {
+	if old := c.jobs[key]; old != nil {
+		removeIndex(c.jobsByOwner, controllerUID(old.OwnerReferences), key)
+	}
+	delete(c.jobs, key)
+}
+
+func (c *cache) setPod(key string, p *corev1.Pod) {
+	if old := c.pods[key]; old != nil {
+		removeIndex(c.podsByOwner, controllerUID(old.OwnerReferences), key)
+	}
+	c.pods[key] = p
+	addIndex(c.podsByOwner, controllerUID(p.OwnerReferences), key)
+}
+
+func (c *cache) deletePod(key string) {
+	if old := c.pods[key]; old != nil {
+		removeIndex(c.podsByOwner, controllerUID(old.OwnerReferences), key)
+	}
+	delete(c.pods, key)
+}
+
+func addIndex(idx map[types.UID]map[string]struct{}, uid types.UID, key string) {
+	if uid == "" {
+		return
+	}
+	m := idx[uid]
+	if m == nil {
+		m = map[string]struct{}{}
+		idx[uid] = m
+	}
+	m[key] = struct{}{}
+}
+
+func removeIndex(idx map[types.UID]map[string]struct{}, uid types.UID, key string) {
+	if m := idx[uid]; m != nil {
+		delete(m, key)
+		if len(m) == 0 {
+			delete(idx, uid)
+		}
+	}
+}
+
+// jobsOf returns the Jobs controlled by the owner, sorted by name.
+func (c *cache) jobsOf(owner types.UID) []*batchv1.Job {
+	keys := sortedKeys(c.jobsByOwner[owner])
+	out := make([]*batchv1.Job, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, c.jobs[k])
+	}
+	return out
+}
+
+// podsOf returns the Pods controlled by the Job, sorted by creation then name.
+func (c *cache) podsOf(owner types.UID) []*corev1.Pod {
+	keys := c.podsByOwner[owner]
+	out := make([]*corev1.Pod, 0, len(keys))
+	for k := range keys {
+		out = append(out, c.pods[k])
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
+			return a.CreationTimestamp.Before(&b.CreationTimestamp)
+		}
+		return a.Name < b.Name
+	})
+	return out
+}
+
+func sortedKeys(m map[string]struct{}) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// refs holds the ConfigMaps and Secrets of the render. It has its own lock:
+// the executor may read it from its goroutines at any time.
+type refs struct {
+	mu      sync.RWMutex
+	cms     map[string]*corev1.ConfigMap
+	secrets map[string]*corev1.Secret
+}
+
+// ConfigMap implements podexec.Lookup.
+func (r *refs) ConfigMap(ns, name string) (*corev1.ConfigMap, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	cm, ok := r.cms[Key(ns, name)]
+	return cm, ok
+}
+
+// Secret implements podexec.Lookup.
+func (r *refs) Secret(ns, name string) (*corev1.Secret, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	s, ok := r.secrets[Key(ns, name)]
+	return s, ok
+}
+
+func (r *refs) setConfigMap(key string, cm *corev1.ConfigMap) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if cm == nil {
+		delete(r.cms, key)
+		return
+	}
+	r.cms[key] = cm
+}
+
+func (r *refs) setSecret(key string, s *corev1.Secret) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if s == nil {
+		delete(r.secrets, key)
+		return
+	}
+	r.secrets[key] = s
+}

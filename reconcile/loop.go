@@ -1,0 +1,249 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"k8s.io/utils/clock"
+
+	"github.com/jobsync/jobsync/manifests"
+	"github.com/jobsync/jobsync/policy"
+	"github.com/jobsync/jobsync/render"
+)
+
+// Snapshot is one revision of the source, checked out on disk.
+type Snapshot struct {
+	// Revision is "<ref>@sha1:<hash>" for Git, or a content hash for a directory.
+	Revision string
+	// Dir is the root of the checked-out tree.
+	Dir string
+}
+
+// Source yields the current revision. cmd adapts package source to it.
+type Source interface {
+	Fetch(ctx context.Context) (Snapshot, error)
+}
+
+// SourceFunc adapts a function to Source.
+type SourceFunc func(ctx context.Context) (Snapshot, error)
+
+// Fetch calls f.
+func (f SourceFunc) Fetch(ctx context.Context) (Snapshot, error) { return f(ctx) }
+
+// ErrRejected is returned (wrapped) when a revision has validation errors: it
+// is applied not at all and the last good revision stays live.
+var ErrRejected = errors.New("revision rejected")
+
+// LoopOptions configures the reconcile loop.
+type LoopOptions struct {
+	// Sync names this sync; it labels every applied object.
+	Sync string
+	// Path is the directory inside the source tree to render ("" = root).
+	Path string
+	// Namespace is given to namespaced objects that have none.
+	Namespace string
+	// Interval between reconciles, and Jitter, the fraction of it added at random.
+	Interval time.Duration
+	Jitter   float64
+	// Policy is used when the tree has no .jobsync.yaml at its root; when nil,
+	// policy.DefaultConfig().
+	Policy *policy.Config
+	// Plan options (AllowEmpty).
+	Plan PlanOptions
+	// Render and Check options; zero values mean the packages' defaults.
+	Render *render.Options
+	Check  *manifests.Options
+	// Clock drives ticks and timestamps.
+	Clock clock.WithTicker
+}
+
+// DefaultLoopOptions returns a 1m interval with 10% jitter on the real clock.
+func DefaultLoopOptions() LoopOptions {
+	return LoopOptions{Sync: "default", Interval: time.Minute, Jitter: 0.1, Clock: clock.RealClock{}}
+}
+
+// Loop reconciles a source into a target, one revision at a time.
+type Loop struct {
+	src  Source
+	tgt  Target
+	opts LoopOptions
+
+	mu     sync.Mutex
+	status Status
+}
+
+// NewLoop returns a loop; call Run, or Once for a single reconcile.
+func NewLoop(src Source, tgt Target, opts LoopOptions) *Loop {
+	if opts.Clock == nil {
+		opts.Clock = clock.RealClock{}
+	}
+	if opts.Interval <= 0 {
+		opts.Interval = time.Minute
+	}
+	return &Loop{src: src, tgt: tgt, opts: opts}
+}
+
+// Status returns a copy of the loop's status.
+func (l *Loop) Status() Status {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.status.clone()
+}
+
+// Run reconciles at once, then on every tick and every trigger, until ctx ends.
+// Each attempt's outcome is in Status; errors do not stop the loop. report, when
+// not nil, is called after every attempt (the agent logs from it).
+func (l *Loop) Run(ctx context.Context, trigger <-chan struct{}, report func(Attempt)) {
+	for {
+		a := l.Once(ctx)
+		if report != nil {
+			report(a)
+		}
+		t := l.opts.Clock.NewTimer(l.nextDelay())
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-trigger:
+			t.Stop()
+		case <-t.C():
+		}
+	}
+}
+
+func (l *Loop) nextDelay() time.Duration {
+	d := l.opts.Interval
+	if l.opts.Jitter > 0 {
+		d += time.Duration(rand.Float64() * l.opts.Jitter * float64(d))
+	}
+	return d
+}
+
+// Once runs one reconcile, top to bottom, and records it in Status.
+func (l *Loop) Once(ctx context.Context) Attempt {
+	a := Attempt{Started: l.opts.Clock.Now()}
+	a.Err = l.once(ctx, &a)
+	a.Finished = l.opts.Clock.Now()
+	l.record(a)
+	return a
+}
+
+func (l *Loop) once(ctx context.Context, a *Attempt) error {
+	// 1. fetch the revision.
+	snap, err := l.src.Fetch(ctx)
+	if err != nil {
+		a.Stage = "fetch"
+		return fmt.Errorf("fetch: %w", err)
+	}
+	a.Revision = snap.Revision
+	// 2. render the path into documents with their origins.
+	a.Stage = "render"
+	root := filepath.Join(snap.Dir, l.opts.Path)
+	docs, err := render.Render([]string{root}, l.renderOptions(snap.Dir))
+	if err != nil {
+		return fmt.Errorf("render %s: %w", l.opts.Path, err)
+	}
+	// 3. decode, default and validate every object.
+	a.Stage = "validate"
+	results := manifests.Check(toInputs(docs), l.checkOptions())
+	// 4. add the batch policies of the tree's .jobsync.yaml.
+	cfg, err := l.policyConfig(snap.Dir)
+	if err != nil {
+		return fmt.Errorf("policy config: %w", err)
+	}
+	policy.Apply(results, cfg, l.opts.Clock.Now())
+	a.Findings = withFindings(results)
+	// 5. gate: a revision with any error is applied not at all.
+	if n := countInvalid(results); n > 0 {
+		return fmt.Errorf("%w: %d object(s) with errors; the last good revision stays live", ErrRejected, n)
+	}
+	// 6. label the desired objects for this sync.
+	a.Stage = "plan"
+	desired, err := DesiredFrom(results, l.opts.Sync, snap.Revision, l.opts.Namespace)
+	if err != nil {
+		return err
+	}
+	// 7. read the target's inventory and plan against it.
+	inv, err := l.tgt.Inventory(ctx)
+	if err != nil {
+		return fmt.Errorf("inventory: %w", err)
+	}
+	cs, err := Plan(snap.Revision, desired, inv, l.opts.Plan)
+	if err != nil {
+		return fmt.Errorf("plan: %w", err)
+	}
+	a.ChangeSet = cs
+	// 8. apply (the target prunes last and records its new inventory).
+	a.Stage = "apply"
+	res, err := l.tgt.Apply(ctx, cs)
+	a.Result = res
+	if err != nil {
+		return fmt.Errorf("apply to %s: %w", l.tgt.Name(), err)
+	}
+	a.Stage = "done"
+	return nil
+}
+
+func (l *Loop) renderOptions(root string) render.Options {
+	o := render.DefaultOptions()
+	if l.opts.Render != nil {
+		o = *l.opts.Render
+	}
+	o.Root = root
+	return o
+}
+
+func (l *Loop) checkOptions() manifests.Options {
+	if l.opts.Check != nil {
+		return *l.opts.Check
+	}
+	return manifests.DefaultOptions()
+}
+
+// policyConfig reads .jobsync.yaml at the tree's root, else the configured one.
+func (l *Loop) policyConfig(root string) (policy.Config, error) {
+	p := filepath.Join(root, ".jobsync.yaml")
+	if _, err := os.Stat(p); err == nil {
+		return policy.LoadConfig(p)
+	}
+	if l.opts.Policy != nil {
+		return *l.opts.Policy, nil
+	}
+	return policy.DefaultConfig(), nil
+}
+
+// toInputs turns rendered documents into manifests inputs.
+func toInputs(docs []render.Document) []manifests.Input {
+	in := make([]manifests.Input, len(docs))
+	for i, d := range docs {
+		in[i] = manifests.Input{File: d.Origin.File, Line: d.Origin.Line, Data: d.Data, Err: d.Err}
+	}
+	return in
+}
+
+func countInvalid(results []manifests.Result) int {
+	n := 0
+	for i := range results {
+		if !results[i].Valid() {
+			n++
+		}
+	}
+	return n
+}
+
+func withFindings(results []manifests.Result) []manifests.Result {
+	var out []manifests.Result
+	for _, r := range results {
+		if len(r.Errors)+len(r.Warnings) > 0 {
+			r.Object, r.Unstructured = nil, nil
+			out = append(out, r)
+		}
+	}
+	return out
+}

@@ -1,0 +1,59 @@
+package reconcile
+
+import (
+	"time"
+
+	"github.com/jobsync/jobsync/manifests"
+)
+
+// Attempt is the record of one reconcile.
+type Attempt struct {
+	Started  time.Time
+	Finished time.Time
+	// Revision is the fetched revision ("" when the fetch failed).
+	Revision string
+	// Stage is where the attempt ended: fetch, render, validate, plan, apply, done.
+	Stage string
+	// Findings are the results that have errors or warnings.
+	Findings  []manifests.Result
+	ChangeSet ChangeSet
+	Result    ApplyResult
+	Err       error
+}
+
+// OK reports whether the attempt applied its revision.
+func (a Attempt) OK() bool { return a.Err == nil }
+
+// Status is what the loop knows: the last attempt and the last good one.
+type Status struct {
+	LastAttempt *Attempt
+	// LastApplied is the last attempt that applied its revision.
+	LastApplied *Attempt
+	// Attempts counts reconciles; Failures counts those that did not apply.
+	Attempts, Failures int
+}
+
+func (l *Loop) record(a Attempt) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.status.Attempts++
+	l.status.LastAttempt = &a
+	if a.OK() {
+		l.status.LastApplied = &a
+	} else {
+		l.status.Failures++
+	}
+}
+
+func (s Status) clone() Status {
+	c := s
+	if s.LastAttempt != nil {
+		a := *s.LastAttempt
+		c.LastAttempt = &a
+	}
+	if s.LastApplied != nil {
+		a := *s.LastApplied
+		c.LastApplied = &a
+	}
+	return c
+}
