@@ -98,10 +98,12 @@ func (l *Loop) Status() Status {
 
 // Run reconciles at once, then on every tick and every trigger, until ctx ends.
 // Each attempt's outcome is in Status; errors do not stop the loop. report, when
-// not nil, is called after every attempt (the agent logs from it).
+// not nil, is called after every attempt (the agent logs from it). An attempt
+// under way when ctx ends runs to its end, so that no stage is left half
+// applied; sources and targets bound their own waits.
 func (l *Loop) Run(ctx context.Context, trigger <-chan struct{}, report func(Attempt)) {
-	for {
-		a := l.Once(ctx)
+	for ctx.Err() == nil {
+		a := l.Once(context.WithoutCancel(ctx))
 		if report != nil {
 			report(a)
 		}
@@ -136,7 +138,9 @@ func (l *Loop) Once(ctx context.Context) Attempt {
 
 func (l *Loop) once(ctx context.Context, a *Attempt) error {
 	// 1. fetch the revision.
+	fetchStart := l.opts.Clock.Now()
 	snap, err := l.src.Fetch(ctx)
+	a.FetchDuration = l.opts.Clock.Since(fetchStart)
 	if err != nil {
 		a.Stage = "fetch"
 		return fmt.Errorf("fetch: %w", err)
@@ -147,7 +151,7 @@ func (l *Loop) once(ctx context.Context, a *Attempt) error {
 	root := filepath.Join(snap.Dir, l.opts.Path)
 	docs, err := render.Render([]string{root}, l.renderOptions(snap.Dir))
 	if err != nil {
-		return fmt.Errorf("render %s: %w", l.opts.Path, err)
+		return fmt.Errorf("render %s: %w", displayPath(l.opts.Path), err)
 	}
 	// 3. decode, default and validate every object.
 	a.Stage = "validate"
@@ -246,4 +250,11 @@ func withFindings(results []manifests.Result) []manifests.Result {
 		}
 	}
 	return out
+}
+
+func displayPath(p string) string {
+	if p == "" {
+		return "."
+	}
+	return p
 }

@@ -12,6 +12,8 @@ type Attempt struct {
 	Finished time.Time
 	// Revision is the fetched revision ("" when the fetch failed).
 	Revision string
+	// FetchDuration is how long the source fetch took.
+	FetchDuration time.Duration
 	// Stage is where the attempt ended: fetch, render, validate, plan, apply, done.
 	Stage string
 	// Findings are the results that have errors or warnings.

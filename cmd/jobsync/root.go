@@ -4,6 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/pflag"
 
 	"github.com/spf13/cobra"
 )
@@ -32,10 +36,12 @@ func (e *exitError) Unwrap() error { return e.err }
 // withCode wraps err so that run exits with code.
 func withCode(code int, err error) error { return &exitError{code: code, err: err} }
 
-// streams are the process's standard streams, passed to every command.
+// streams are the process's standard streams and environment, passed to every command.
 type streams struct {
 	in       io.Reader
 	out, err io.Writer
+	// env looks up an environment variable (os.LookupEnv in main, a map in tests).
+	env func(string) (string, bool)
 }
 
 // subcommands is filled by init functions in the command files, one per file,
@@ -51,10 +57,15 @@ func newRootCmd(s streams) *cobra.Command {
 		Long: `jobsync watches a Git repository of Job and CronJob manifests, renders
 kustomize overlays, validates every object exactly as the Kubernetes API server
 would (plus batch best-practice policies), and applies the result to a cluster
-or runs it itself with its own Job/CronJob controllers.`,
+or runs it itself with its own Job/CronJob controllers.
+
+Every flag can also be set from the environment: JOBSYNC_ followed by the flag
+name in upper case with dashes as underscores (--state-dir is JOBSYNC_STATE_DIR).
+A flag on the command line wins over the environment.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return flagsFromEnv(cmd, s.env) }
 	root.SetIn(s.in)
 	root.SetOut(s.out)
 	root.SetErr(s.err)
@@ -66,7 +77,12 @@ or runs it itself with its own Job/CronJob controllers.`,
 
 // run executes the CLI and returns the process exit code.
 func run(args []string, in io.Reader, out, errw io.Writer) int {
-	s := streams{in: in, out: out, err: errw}
+	return runEnv(args, in, out, errw, os.LookupEnv)
+}
+
+// runEnv is run with an explicit environment.
+func runEnv(args []string, in io.Reader, out, errw io.Writer, env func(string) (string, bool)) int {
+	s := streams{in: in, out: out, err: errw, env: env}
 	root := newRootCmd(s)
 	root.SetArgs(args)
 	err := root.Execute()
@@ -82,4 +98,35 @@ func run(args []string, in io.Reader, out, errw io.Writer) int {
 	}
 	fmt.Fprintf(errw, "jobsync: %v\n", err)
 	return exitUsage
+}
+
+// EnvPrefix starts the environment variable that sets a flag: --state-dir is
+// JOBSYNC_STATE_DIR. A flag given on the command line wins over the variable.
+const EnvPrefix = "JOBSYNC_"
+
+// envName returns the environment variable for a flag.
+func envName(flag string) string {
+	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+// flagsFromEnv sets every flag of cmd not given on the command line from its
+// environment variable, if set.
+func flagsFromEnv(cmd *cobra.Command, env func(string) (string, bool)) error {
+	if env == nil {
+		return nil
+	}
+	var firstErr error
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		if f.Changed || f.Name == "help" || firstErr != nil {
+			return
+		}
+		v, ok := env(envName(f.Name))
+		if !ok {
+			return
+		}
+		if err := cmd.Flags().Set(f.Name, v); err != nil {
+			firstErr = withCode(exitUsage, fmt.Errorf("%s=%q: invalid value for --%s: %w", envName(f.Name), v, f.Name, err))
+		}
+	})
+	return firstErr
 }

@@ -1,0 +1,7 @@
+// Package agent runs a reconcile loop as a long-lived process and serves what
+// it knows: health and readiness, Prometheus metrics, a JSON status, and — for
+// the embedded target — a small API (CronJobs, Jobs, pods, logs, trigger,
+// suspend) that the CLI reaches over a unix socket in the state directory.
+//
+// Entry point: New, then Agent.Run. The CLI side is Client.
+package agent
