@@ -35,6 +35,9 @@ type Options struct {
 	Registry *prometheus.Registry
 	// Webhook configures push receivers; nil disables them.
 	Webhook *WebhookOptions
+	// LeaderElection, when set, runs the loop only while this replica holds
+	// the Lease.
+	LeaderElection *LeaderElection
 	// ShutdownTimeout bounds the HTTP servers' graceful shutdown.
 	ShutdownTimeout time.Duration
 }
@@ -52,6 +55,7 @@ type Agent struct {
 
 	mu      sync.Mutex
 	ready   bool
+	leading bool
 	handler http.Handler
 }
 
@@ -108,7 +112,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		}
 		lis = append(lis, l)
 	}
-	errc := make(chan error, len(lis))
+	errc := make(chan error, len(lis)+1)
 	for _, l := range lis {
 		srv := &http.Server{Handler: a.handler, ReadHeaderTimeout: 10 * time.Second}
 		servers = append(servers, srv)
@@ -121,6 +125,13 @@ func (a *Agent) Run(ctx context.Context) error {
 	loopDone := make(chan struct{})
 	go func() {
 		defer close(loopDone)
+		if le := a.opts.LeaderElection; le != nil {
+			if err := a.runLeading(ctx, *le, func(lctx context.Context) { a.loop.Run(lctx, a.trigger, a.observe) }); err != nil {
+				errc <- err
+			}
+			return
+		}
+		a.setLeading(true)
 		a.loop.Run(ctx, a.trigger, a.observe)
 	}()
 	var err error

@@ -55,6 +55,10 @@ func (a *Agent) routes() http.Handler {
 }
 
 func (a *Agent) readyz(w http.ResponseWriter, _ *http.Request) {
+	if a.opts.LeaderElection != nil && !a.Leading() {
+		io.WriteString(w, "ok (standby: another replica holds the lease)\n")
+		return
+	}
 	if !a.Ready() {
 		http.Error(w, "no revision applied yet", http.StatusServiceUnavailable)
 		return

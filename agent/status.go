@@ -11,6 +11,7 @@ import (
 type StatusReport struct {
 	Target      string         `json:"target"`
 	Ready       bool           `json:"ready"`
+	Leading     bool           `json:"leading"`
 	Attempts    int            `json:"attempts"`
 	Failures    int            `json:"failures"`
 	LastAttempt *AttemptReport `json:"lastAttempt,omitempty"`
@@ -52,7 +53,7 @@ type ObjectReport struct {
 func (a *Agent) statusReport() StatusReport {
 	st := a.loop.Status()
 	return StatusReport{
-		Target: a.target, Ready: a.Ready(), Attempts: st.Attempts, Failures: st.Failures,
+		Target: a.target, Ready: a.Ready(), Leading: a.Leading(), Attempts: st.Attempts, Failures: st.Failures,
 		LastAttempt: attemptReport(st.LastAttempt), LastApplied: attemptReport(st.LastApplied),
 	}
 }
