@@ -1,0 +1,213 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jobsync/jobsync/agent"
+	"github.com/jobsync/jobsync/reconcile"
+)
+
+func init() { register(newAgentCmd) }
+
+// agentFlags are the agent's settings; every one is also an env variable.
+type agentFlags struct {
+	repo, ref, path, target, stateDir, sync, namespace, listen string
+	interval                                                   time.Duration
+	jitter                                                     float64
+	allowEmpty                                                 bool
+	logFormat, logLevel                                        string
+	webhookSecretFile                                          string
+	leaderElect                                                bool
+	leaseName, identity                                        string
+	kube                                                       agentKubeFlags
+	git                                                        agentGitFlags
+}
+
+func newAgentCmd(s streams) *cobra.Command {
+	f := agentFlags{}
+	c := &cobra.Command{
+		Use:   "agent --repo URL|PATH [--ref REF] [--path DIR] [--target embedded|cluster|auto]",
+		Short: "Sync a Git repository of Jobs and CronJobs to a cluster, or run them here",
+		Long: `agent reconciles a repository on every tick (--interval, with jitter), at once
+on SIGHUP, on ` + "`jobsync reconcile`" + ` and on a signed webhook push:
+fetch → render → validate (any error rejects the whole revision; the last good
+one stays live) → plan against the target's inventory → apply → prune.
+
+Targets: "cluster" applies with server-side apply (in-cluster config or
+--kubeconfig); "embedded" runs the CronJobs and Jobs itself, as local processes,
+with state and logs in --state-dir; "auto" picks cluster when a cluster is
+configured (in-cluster, or a kubeconfig), else embedded, and says which.
+
+--repo is a Git URL (https, ssh, git, file) or a local path. A local path is
+read as it is (a Git working tree: HEAD plus uncommitted changes; a plain
+directory: its content) unless --ref is given, which fetches that ref from it.`,
+		Example: `  # run the bundled examples locally, no cluster needed
+  jobsync agent --repo ./examples --path overlays/dev --target embedded
+
+  # in a cluster, from GitHub, with a webhook for immediate syncs
+  jobsync agent --repo https://github.com/acme/batch.git --ref main --path overlays/prod \
+    --target cluster --namespace batch --listen :8080 --webhook-secret-file /etc/jobsync/git/webhook-secret`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runAgent(cmd.Context(), s, f) },
+	}
+	fl := c.Flags()
+	fl.StringVar(&f.repo, "repo", "", "Git URL or local path of the repository (required)")
+	fl.StringVar(&f.ref, "ref", "", "branch, tag, semver range (\">=1.2.0 <2.0.0\") or commit; default: the remote's default branch, or a local path as it is")
+	fl.StringVar(&f.path, "path", "", "directory inside the repository to render (kustomization or plain YAML)")
+	fl.StringVar(&f.target, "target", "auto", "where to apply: embedded, cluster or auto")
+	fl.StringVar(&f.stateDir, "state-dir", defaultStateDir, "state directory: Git cache, embedded store and logs, the agent's socket")
+	fl.StringVar(&f.sync, "sync-name", "default", "name of this sync: labels every applied object, names the inventory")
+	fl.StringVarP(&f.namespace, "namespace", "n", "", "namespace for namespaced objects without one (cluster: also the inventory's); default \"default\"")
+	fl.DurationVar(&f.interval, "interval", time.Minute, "time between reconciles")
+	fl.Float64Var(&f.jitter, "jitter", 0.1, "random extra delay, as a fraction of --interval")
+	fl.BoolVar(&f.allowEmpty, "allow-empty", false, "allow a revision that renders no objects (prunes everything)")
+	fl.StringVar(&f.listen, "listen", "", "TCP address for /healthz, /readyz, /metrics, /status and /hooks/* (e.g. :8080)")
+	fl.StringVar(&f.webhookSecretFile, "webhook-secret-file", "", "file with the webhook secret; enables /hooks/github, /hooks/gitlab, /hooks/generic")
+	fl.BoolVar(&f.leaderElect, "leader-elect", false, "cluster target: only the replica holding a Lease reconciles")
+	fl.StringVar(&f.leaseName, "lease-name", "", "Lease name for --leader-elect (default jobsync-<sync-name>)")
+	fl.StringVar(&f.identity, "identity", "", "this replica's identity for --leader-elect (default: hostname)")
+	fl.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
+	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	f.kube.register(c)
+	f.git.register(c)
+	return c
+}
+
+func runAgent(parent context.Context, s streams, f agentFlags) error {
+	log, err := newLogger(s, f.logFormat, f.logLevel)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	if f.repo == "" {
+		return withCode(exitUsage, fmt.Errorf("--repo is required: a Git URL or a local path"))
+	}
+	if err := os.MkdirAll(f.stateDir, 0o700); err != nil {
+		return withCode(exitUsage, fmt.Errorf("state directory: %w", err))
+	}
+	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	// 1. the source of revisions.
+	src, desc, err := f.git.source(f.repo, f.ref, f.path, filepath.Join(f.stateDir, "git"), s.env)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	// 2. the target, chosen and said out loud.
+	tgt, err := openTarget(ctx, f, log)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	defer tgt.close()
+	log.Info("agent starting", "source", desc, "path", displayPath(f.path), "target", tgt.name, "why", tgt.why,
+		"stateDir", f.stateDir, "interval", f.interval.String())
+	// 3. the loop and the agent around it.
+	lo := reconcile.DefaultLoopOptions()
+	lo.Sync, lo.Namespace, lo.Interval, lo.Jitter = f.sync, orDefault(f.namespace, "default"), f.interval, f.jitter
+	lo.Plan.AllowEmpty = f.allowEmpty
+	loop := reconcile.NewLoop(src, tgt.target, lo)
+	ao, err := f.agentOptions(log, tgt)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	a := agent.New(loop, tgt.name, ao)
+	// 4. SIGHUP reconciles now.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for range hup {
+			log.Info("SIGHUP: reconciling now")
+			a.Reconcile()
+		}
+	}()
+	// 5. run until SIGTERM/SIGINT; the reconcile under way finishes first.
+	if err := tgt.start(ctx); err != nil {
+		return err
+	}
+	err = a.Run(ctx)
+	log.Info("agent stopped")
+	return err
+}
+
+func (f agentFlags) agentOptions(log *slog.Logger, tgt *openedTarget) (agent.Options, error) {
+	ao := agent.DefaultOptions()
+	ao.Socket = filepath.Join(f.stateDir, agent.SocketName)
+	ao.Listen, ao.Logger, ao.Runtime = f.listen, log, tgt.runtime
+	if f.webhookSecretFile != "" {
+		secret, err := readSecretFile(f.webhookSecretFile, "--webhook-secret-file")
+		if err != nil {
+			return ao, err
+		}
+		wo := agent.DefaultWebhookOptions()
+		wo.Secret = secret
+		ao.Webhook = &wo
+	}
+	if f.leaderElect {
+		if tgt.leader == nil {
+			return ao, fmt.Errorf("--leader-elect needs the cluster target (it is %s)", tgt.name)
+		}
+		le := *tgt.leader
+		le.Name = orDefault(f.leaseName, "jobsync-"+f.sync)
+		le.Identity = f.identity
+		if le.Identity == "" {
+			h, err := os.Hostname()
+			if err != nil {
+				return ao, fmt.Errorf("--identity: %w", err)
+			}
+			le.Identity = h
+		}
+		ao.LeaderElection = &le
+	}
+	return ao, nil
+}
+
+func newLogger(s streams, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: use debug, info, warn or error", level)
+	}
+	o := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(s.err, o)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(s.err, o)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: use text or json", format)
+}
+
+func readSecretFile(path, flag string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", flag, err)
+	}
+	b = trimNewline(b)
+	if len(b) == 0 {
+		return nil, fmt.Errorf("%s: %s is empty", flag, path)
+	}
+	return b, nil
+}
+
+func trimNewline(b []byte) []byte {
+	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == '\r') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
+
+func displayPath(p string) string { return orDefault(p, ".") }

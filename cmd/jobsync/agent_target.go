@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/jobsync/jobsync/agent"
+	"github.com/jobsync/jobsync/reconcile"
+	"github.com/jobsync/jobsync/reconcile/cluster"
+)
+
+// agentKubeFlags select a cluster the way kubectl does.
+type agentKubeFlags struct {
+	kubeconfig, context string
+	qps                 float32
+	burst               int
+}
+
+func (k *agentKubeFlags) register(c *cobra.Command) {
+	c.Flags().StringVar(&k.kubeconfig, "kubeconfig", "", "kubeconfig file (default: in-cluster config, else $KUBECONFIG, else ~/.kube/config)")
+	c.Flags().StringVar(&k.context, "context", "", "kubeconfig context to use")
+	c.Flags().Float32Var(&k.qps, "kube-qps", 200, "cluster target: API requests per second")
+	c.Flags().IntVar(&k.burst, "kube-burst", 400, "cluster target: API request burst")
+}
+
+// restConfig returns the cluster config and where it came from, or nil when
+// no cluster is configured.
+func (k *agentKubeFlags) restConfig(env func(string) (string, bool)) (*rest.Config, string, error) {
+	if k.kubeconfig == "" && k.context == "" {
+		if _, ok := env("KUBERNETES_SERVICE_HOST"); ok {
+			cfg, err := rest.InClusterConfig()
+			if err != nil {
+				return nil, "", fmt.Errorf("in-cluster config: %w", err)
+			}
+			return cfg, "in-cluster config", nil
+		}
+	}
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	if k.kubeconfig != "" {
+		rules.ExplicitPath = k.kubeconfig
+	}
+	files := rules.GetLoadingPrecedence()
+	if k.kubeconfig != "" {
+		files = []string{k.kubeconfig}
+	}
+	found := ""
+	for _, f := range files {
+		if _, err := os.Stat(f); err == nil {
+			found = f
+			break
+		}
+	}
+	if found == "" {
+		if k.kubeconfig != "" {
+			return nil, "", fmt.Errorf("--kubeconfig %s: no such file", k.kubeconfig)
+		}
+		return nil, "", nil
+	}
+	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: k.context})
+	cfg, err := cc.ClientConfig()
+	if err != nil {
+		return nil, "", fmt.Errorf("kubeconfig %s: %w", found, err)
+	}
+	return cfg, "kubeconfig " + found, nil
+}
+
+// openedTarget is the chosen target with what the agent needs around it.
+type openedTarget struct {
+	name, why string
+	target    reconcile.Target
+	runtime   agent.Runtime
+	leader    *agent.LeaderElection
+	start     func(ctx context.Context) error
+	close     func()
+}
+
+// openTarget picks and opens the target named by --target.
+func openTarget(ctx context.Context, f agentFlags, log *slog.Logger) (*openedTarget, error) {
+	env := func(k string) (string, bool) { return os.LookupEnv(k) }
+	switch f.target {
+	case "cluster", "auto":
+		cfg, from, err := f.kube.restConfig(env)
+		if err != nil {
+			return nil, err
+		}
+		if cfg != nil {
+			return openClusterTarget(cfg, from, f)
+		}
+		if f.target == "cluster" {
+			return nil, fmt.Errorf("--target cluster: no cluster configured (not in a cluster, no kubeconfig): use --kubeconfig, or --target embedded")
+		}
+		return openEmbeddedTarget(ctx, f, log, "auto: no in-cluster config and no kubeconfig found")
+	case "embedded":
+		return openEmbeddedTarget(ctx, f, log, "--target embedded")
+	}
+	return nil, fmt.Errorf("--target %q: use embedded, cluster or auto", f.target)
+}
+
+func openClusterTarget(cfg *rest.Config, from string, f agentFlags) (*openedTarget, error) {
+	co := cluster.DefaultOptions()
+	co.Sync, co.Namespace, co.AllowEmpty = f.sync, orDefault(f.namespace, "default"), f.allowEmpty
+	co.QPS, co.Burst = f.kube.qps, f.kube.burst
+	t, err := cluster.New(cfg, co)
+	if err != nil {
+		return nil, err
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("cluster client: %w", err)
+	}
+	le := agent.DefaultLeaderElection()
+	le.Client, le.Namespace = cs, co.Namespace
+	return &openedTarget{name: "cluster", why: from, target: t, leader: &le,
+		start: func(context.Context) error { return nil }, close: func() {}}, nil
+}
+
+// stateSub is a directory inside the state directory.
+func stateSub(stateDir, name string) string { return filepath.Join(stateDir, name) }
