@@ -1,0 +1,178 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	clocktesting "k8s.io/utils/clock/testing"
+)
+
+// memTarget is an in-memory Target for the loop's pure logic: it keeps the
+// inventory as a real target would.
+type memTarget struct {
+	inv     Inventory
+	applied []ChangeSet
+	fail    error
+}
+
+func (m *memTarget) Name() string { return "memory" }
+func (m *memTarget) Inventory(context.Context) (Inventory, error) {
+	out := Inventory{}
+	for k, v := range m.inv {
+		out[k] = v
+	}
+	return out, nil
+}
+func (m *memTarget) Apply(_ context.Context, cs ChangeSet) (ApplyResult, error) {
+	if m.fail != nil {
+		return ApplyResult{}, m.fail
+	}
+	m.applied = append(m.applied, cs)
+	var res ApplyResult
+	for _, c := range cs.Changes {
+		switch c.Action {
+		case ActionPrune, ActionOrphan:
+			delete(m.inv, c.Ref.Key())
+		default:
+			m.inv[c.Ref.Key()] = InventoryEntry{Ref: c.Ref, Hash: c.Desired.Hash, Revision: cs.Revision}
+		}
+		res.Outcomes = append(res.Outcomes, Outcome{Change: c, Done: true})
+	}
+	return res, nil
+}
+
+const goodCronJob = `apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: nightly
+spec:
+  schedule: "0 3 * * *"
+  timeZone: Europe/Berlin
+  concurrencyPolicy: Forbid
+  startingDeadlineSeconds: 300
+  successfulJobsHistoryLimit: 3
+  failedJobsHistoryLimit: 1
+  jobTemplate:
+    spec:
+      activeDeadlineSeconds: 600
+      template:
+        spec:
+          restartPolicy: Never
+          containers:
+            - name: main
+              image: busybox:1.36
+              command: ["sh", "-c", "echo hi"]
+              resources:
+                requests: {cpu: 10m, memory: 16Mi}
+                limits: {cpu: 100m, memory: 64Mi}
+`
+
+// repo is a directory whose content and revision the test changes.
+type repo struct {
+	dir, rev string
+	err      error
+}
+
+func (r *repo) Fetch(context.Context) (Snapshot, error) {
+	return Snapshot{Revision: r.rev, Dir: r.dir}, r.err
+}
+
+func (r *repo) write(t *testing.T, rev string, files map[string]string) {
+	t.Helper()
+	entries, _ := os.ReadDir(r.dir)
+	for _, e := range entries {
+		os.RemoveAll(filepath.Join(r.dir, e.Name()))
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(r.dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.rev = rev
+}
+
+func TestLoopGatesAndPrunes(t *testing.T) {
+	r := &repo{dir: t.TempDir()}
+	tgt := &memTarget{inv: Inventory{}}
+	opts := DefaultLoopOptions()
+	opts.Clock = clocktesting.NewFakeClock(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC))
+	loop := NewLoop(r, tgt, opts)
+	ctx := context.Background()
+
+	// 1. a good revision is applied.
+	r.write(t, "main@sha1:1", map[string]string{"cj.yaml": goodCronJob})
+	if a := loop.Once(ctx); a.Err != nil || a.Stage != "done" || a.ChangeSet.Count(ActionCreate) != 1 {
+		t.Fatalf("first: err=%v stage=%s changes=%+v", a.Err, a.Stage, a.ChangeSet.Changes)
+	}
+	// 2. a revision with an invalid object is rejected as a whole: nothing applied.
+	bad := strings.Replace(goodCronJob, "Forbid", "forbid", 1)
+	r.write(t, "main@sha1:2", map[string]string{"cj.yaml": bad, "other.yaml": strings.Replace(goodCronJob, "nightly", "other", 1)})
+	a := loop.Once(ctx)
+	if !errors.Is(a.Err, ErrRejected) || a.Stage != "validate" || len(a.Findings) == 0 {
+		t.Fatalf("bad revision: err=%v stage=%s findings=%d", a.Err, a.Stage, len(a.Findings))
+	}
+	if len(tgt.applied) != 1 {
+		t.Fatalf("a rejected revision reached the target: %d applies", len(tgt.applied))
+	}
+	st := loop.Status()
+	if st.LastApplied == nil || st.LastApplied.Revision != "main@sha1:1" || st.Failures != 1 {
+		t.Fatalf("status after rejection: %+v", st)
+	}
+	// 3. an empty render is refused (nothing pruned) unless allowed.
+	r.write(t, "main@sha1:3", map[string]string{})
+	if a := loop.Once(ctx); !errors.Is(a.Err, ErrEmptyRender) {
+		t.Fatalf("empty render: err=%v", a.Err)
+	}
+	if len(tgt.inv) != 1 {
+		t.Fatalf("inventory after refused empty render: %v", tgt.inv)
+	}
+	// 4. the object leaving Git is pruned.
+	r.write(t, "main@sha1:4", map[string]string{"x.yaml": strings.Replace(goodCronJob, "nightly", "x", 1)})
+	a = loop.Once(ctx)
+	if a.Err != nil || a.ChangeSet.Count(ActionPrune) != 1 || a.ChangeSet.Count(ActionCreate) != 1 {
+		t.Fatalf("prune: err=%v changes=%+v", a.Err, a.ChangeSet.Changes)
+	}
+	// 5. a fetch failure keeps the last applied revision.
+	r.err = errors.New("connection refused")
+	if a := loop.Once(ctx); a.Err == nil || a.Stage != "fetch" {
+		t.Fatalf("fetch failure: %+v", a)
+	}
+	if st := loop.Status(); st.LastApplied.Revision != "main@sha1:4" {
+		t.Fatalf("last applied = %s", st.LastApplied.Revision)
+	}
+}
+
+func TestLoopRunTriggersAndStops(t *testing.T) {
+	r := &repo{dir: t.TempDir()}
+	r.write(t, "main@sha1:1", map[string]string{"cj.yaml": goodCronJob})
+	tgt := &memTarget{inv: Inventory{}}
+	clk := clocktesting.NewFakeClock(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC))
+	opts := DefaultLoopOptions()
+	opts.Clock, opts.Jitter = clk, 0
+	loop := NewLoop(r, tgt, opts)
+	ctx, cancel := context.WithCancel(context.Background())
+	trigger := make(chan struct{})
+	attempts := make(chan Attempt, 10)
+	done := make(chan struct{})
+	go func() { loop.Run(ctx, trigger, func(a Attempt) { attempts <- a }); close(done) }()
+
+	<-attempts // at once
+	trigger <- struct{}{}
+	<-attempts // on trigger
+	for !clk.HasWaiters() {
+		runtime.Gosched() // the loop is about to wait on its timer
+	}
+	clk.Step(time.Minute)
+	<-attempts // on tick
+	cancel()
+	<-done
+	if st := loop.Status(); st.Attempts != 3 || st.Failures != 0 {
+		t.Fatalf("status: %+v", st)
+	}
+}
