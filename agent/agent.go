@@ -38,6 +38,8 @@ type Options struct {
 	// LeaderElection, when set, runs the loop only while this replica holds
 	// the Lease.
 	LeaderElection *LeaderElection
+	// Notifiers are told about applied and failed revisions.
+	Notifiers []Notifier
 	// ShutdownTimeout bounds the HTTP servers' graceful shutdown.
 	ShutdownTimeout time.Duration
 }
@@ -52,6 +54,8 @@ type Agent struct {
 	opts    Options
 	metrics *metrics
 	trigger chan struct{}
+
+	prev *reconcile.Attempt
 
 	mu      sync.Mutex
 	ready   bool
@@ -154,6 +158,7 @@ func (a *Agent) Run(ctx context.Context) error {
 // observe logs and measures one attempt.
 func (a *Agent) observe(at reconcile.Attempt) {
 	a.metrics.observe(at)
+	a.notify(at)
 	log := a.opts.Logger.With("revision", at.Revision, "stage", at.Stage,
 		"duration", at.Finished.Sub(at.Started).Round(time.Millisecond).String())
 	if at.Err != nil {
@@ -201,5 +206,21 @@ func listenUnix(path string) (net.Listener, error) {
 func closeAll(ls []net.Listener) {
 	for _, l := range ls {
 		l.Close()
+	}
+}
+
+// notify tells the notifiers, with a bounded wait each.
+func (a *Agent) notify(at reconcile.Attempt) {
+	n, send := notification(a.target, at, a.prev)
+	a.prev = &at
+	if !send {
+		return
+	}
+	for _, nt := range a.opts.Notifiers {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := nt.Notify(ctx, n); err != nil {
+			a.opts.Logger.Warn("notification not delivered", "event", n.Event, "err", err)
+		}
+		cancel()
 	}
 }

@@ -3,6 +3,7 @@ package agent
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -282,4 +283,43 @@ func shortTempDir(t *testing.T) string {
 	}
 	t.Cleanup(func() { os.RemoveAll(d) })
 	return d
+}
+
+func TestNotifications(t *testing.T) {
+	var got []Notification
+	var sigs []string
+	secret := []byte("k")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if Sign(secret, body) != r.Header.Get(HeaderGenericSignature) {
+			t.Errorf("bad signature on %s", body)
+		}
+		var n Notification
+		if err := json.Unmarshal(body, &n); err != nil {
+			t.Error(err)
+		}
+		got = append(got, n)
+		sigs = append(sigs, r.Header.Get(HeaderGenericSignature))
+	}))
+	defer srv.Close()
+	fail := true
+	opts := DefaultOptions()
+	opts.Notifiers = []Notifier{&WebhookNotifier{URL: srv.URL, Secret: secret}}
+	a, _ := newTestAgent(t, &fail, opts)
+	ctx := context.Background()
+	a.observe(a.loop.Once(ctx)) // failed: sent
+	a.observe(a.loop.Once(ctx)) // same failure: not sent again
+	fail = false
+	a.observe(a.loop.Once(ctx)) // applied: sent
+	a.observe(a.loop.Once(ctx)) // same revision again: not sent
+	var events []string
+	for _, n := range got {
+		events = append(events, n.Event)
+	}
+	if strings.Join(events, ",") != "failed,applied" {
+		t.Fatalf("events = %v, want failed,applied", events)
+	}
+	if got[0].Stage != "fetch" || !strings.Contains(got[0].Error, "git server down") || got[1].Revision != "main@sha1:abc" {
+		t.Fatalf("notifications: %+v", got)
+	}
 }
