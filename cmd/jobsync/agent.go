@@ -26,6 +26,7 @@ type agentFlags struct {
 	allowEmpty                                                 bool
 	logFormat, logLevel                                        string
 	webhookSecretFile                                          string
+	notifyURL, notifySecretFile                                string
 	leaderElect                                                bool
 	leaseName, identity                                        string
 	kube                                                       agentKubeFlags
@@ -72,6 +73,8 @@ directory: its content) unless --ref is given, which fetches that ref from it.`,
 	fl.BoolVar(&f.allowEmpty, "allow-empty", false, "allow a revision that renders no objects (prunes everything)")
 	fl.StringVar(&f.listen, "listen", "", "TCP address for /healthz, /readyz, /metrics, /status and /hooks/* (e.g. :8080)")
 	fl.StringVar(&f.webhookSecretFile, "webhook-secret-file", "", "file with the webhook secret; enables /hooks/github, /hooks/gitlab, /hooks/generic")
+	fl.StringVar(&f.notifyURL, "notify-url", "", "POST a JSON notification here when a revision is applied or fails")
+	fl.StringVar(&f.notifySecretFile, "notify-secret-file", "", "file with the HMAC key that signs notifications (X-Jobsync-Signature-256)")
 	fl.BoolVar(&f.leaderElect, "leader-elect", false, "cluster target: only the replica holding a Lease reconciles")
 	fl.StringVar(&f.leaseName, "lease-name", "", "Lease name for --leader-elect (default jobsync-<sync-name>)")
 	fl.StringVar(&f.identity, "identity", "", "this replica's identity for --leader-elect (default: hostname)")
@@ -149,6 +152,17 @@ func (f agentFlags) agentOptions(log *slog.Logger, tgt *openedTarget) (agent.Opt
 		wo := agent.DefaultWebhookOptions()
 		wo.Secret = secret
 		ao.Webhook = &wo
+	}
+	if f.notifyURL != "" {
+		n := &agent.WebhookNotifier{URL: f.notifyURL}
+		if f.notifySecretFile != "" {
+			secret, err := readSecretFile(f.notifySecretFile, "--notify-secret-file")
+			if err != nil {
+				return ao, err
+			}
+			n.Secret = secret
+		}
+		ao.Notifiers = append(ao.Notifiers, n)
 	}
 	if f.leaderElect {
 		if tgt.leader == nil {
