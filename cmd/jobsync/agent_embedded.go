@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/jobsync/jobsync/agent"
+	"github.com/jobsync/jobsync/reconcile/embedded"
+	"github.com/jobsync/jobsync/reconcile/embedded/podexec"
+)
+
+// openEmbeddedTarget opens the store in --state-dir and the local executor.
+func openEmbeddedTarget(_ context.Context, f agentFlags, log *slog.Logger, why string) (*openedTarget, error) {
+	xo := podexec.DefaultOptions()
+	xo.LogDir = filepath.Join(f.stateDir, "logs")
+	xo.BaseEnv = baseEnv()
+	xo.OnImage = func(image string) {
+		log.Info("images are not pulled: containers run as local processes on this host", "image", image)
+	}
+	x, err := podexec.New(xo)
+	if err != nil {
+		return nil, err
+	}
+	eo := embedded.DefaultOptions()
+	eo.StateDir, eo.Runner, eo.LogPath = f.stateDir, x, x.LogPath
+	e, err := embedded.New(eo)
+	if err != nil {
+		if errors.Is(err, embedded.ErrLocked) {
+			return nil, fmt.Errorf("state directory %s is in use by another agent: %w", f.stateDir, err)
+		}
+		return nil, err
+	}
+	done := make(chan struct{})
+	ot := &openedTarget{name: "embedded", why: why, target: e.Target(), runtime: engineRuntime{e}}
+	ot.start = func(ctx context.Context) error {
+		go func() {
+			defer close(done)
+			if err := e.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				log.Error("embedded controllers stopped", "err", err)
+			}
+		}()
+		return nil
+	}
+	ot.close = func() {
+		if err := e.Close(); err != nil {
+			log.Error("closing the embedded store", "err", err)
+		}
+	}
+	return ot, nil
+}
+
+// baseEnv is what every local container process starts with: the agent's
+// PATH and HOME, nothing secret.
+func baseEnv() []string {
+	env := []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
+	if p, ok := os.LookupEnv("PATH"); ok {
+		env[0] = "PATH=" + p
+	}
+	if h, ok := os.LookupEnv("HOME"); ok {
+		env = append(env, "HOME="+h)
+	}
+	return env
+}
+
+// engineRuntime adapts the engine to the agent's API.
+type engineRuntime struct{ e *embedded.Engine }
+
+var _ agent.Runtime = engineRuntime{}
+
+func (r engineRuntime) CronJobs() []batchv1.CronJob { return r.e.ListCronJobs() }
+func (r engineRuntime) Jobs() []batchv1.Job         { return r.e.ListJobs() }
+func (r engineRuntime) Pods() []corev1.Pod          { return r.e.ListPods() }
+func (r engineRuntime) Trigger(ns, name string) (*batchv1.Job, error) {
+	return r.e.Trigger(ns, name)
+}
+func (r engineRuntime) Suspend(ns, name string, s bool) error { return r.e.Suspend(ns, name, s) }
+func (r engineRuntime) LogPaths(ns, pod string) (map[string]string, error) {
+	return r.e.LogPaths(ns, pod)
+}
+
+// storeReader reads a stopped agent's state.
+type storeReader struct{ e *embedded.Engine }
+
+func (r storeReader) CronJobs(context.Context) ([]batchv1.CronJob, error) {
+	return r.e.ListCronJobs(), nil
+}
+func (r storeReader) Jobs(context.Context) ([]batchv1.Job, error) { return r.e.ListJobs(), nil }
+func (r storeReader) Pods(context.Context) ([]corev1.Pod, error)  { return r.e.ListPods(), nil }
+func (r storeReader) LogPaths(_ context.Context, ns, pod string) (map[string]string, error) {
+	return r.e.LogPaths(ns, pod)
+}
+
+// openStateFile opens a stopped agent's state read-only.
+func openStateFile(stateDir string) (runtimeReader, func(), error) {
+	eo := embedded.DefaultOptions()
+	eo.StateDir, eo.ReadOnly = stateDir, true
+	logDir := filepath.Join(stateDir, "logs")
+	eo.LogPath = func(ns, pod, c string) string { return filepath.Join(logDir, ns, pod, c+".log") }
+	e, err := embedded.New(eo)
+	if err != nil {
+		return nil, nil, fmt.Errorf("state in %s: %w", stateDir, err)
+	}
+	return storeReader{e}, func() { e.Close() }, nil
+}
