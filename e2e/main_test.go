@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"os"
 	"testing"
 
 	"github.com/jobsync/jobsync/internal/kubetest"
@@ -10,5 +11,5 @@ import (
 var env *kubetest.Env
 
 func TestMain(m *testing.M) {
-	kubetest.Main(m, func(e *kubetest.Env) { env = e })
+	kubetest.Main(m, os.LookupEnv, func(e *kubetest.Env) { env = e })
 }

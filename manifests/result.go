@@ -47,7 +47,7 @@ type Result struct {
 	Name       string
 
 	// Checked is false for kinds jobsync does not validate (listed as not checked).
-	Checked bool
+	Checked  bool
 	Errors   []Finding
 	Warnings []Finding
 
@@ -58,8 +58,9 @@ type Result struct {
 	// object (used by targets to apply it); nil when it did not decode.
 	Unstructured *unstructured.Unstructured
 
-	// lines maps API field paths to lines in File (see LineOf).
-	lines map[string]int
+	// lines maps API field paths to lines in File (see LineOf); built on
+	// first use from the document's YAML.
+	lines *lineIndex
 }
 
 // Valid reports whether the document has no errors.
@@ -69,7 +70,7 @@ func (r *Result) Valid() bool { return len(r.Errors) == 0 }
 // has a known line), or the object's line.
 func (r *Result) LineOf(path string) int {
 	for p := path; p != ""; p = parentPath(p) {
-		if l, ok := r.lines[p]; ok {
+		if l, ok := r.lines.lookup(p); ok {
 			return l
 		}
 	}

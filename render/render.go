@@ -2,7 +2,11 @@ package render
 
 import (
 	"errors"
+	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"strings"
 )
 
 // Origin is where a document came from.
@@ -17,7 +21,8 @@ type Origin struct {
 // Document is one object's bytes (YAML or JSON) with its origin. Err is set
 // instead of Data when the input could not be read as documents at all
 // (binary file, kustomize error, too large): it is still one document, so the
-// caller reports it as an invalid result.
+// caller reports it as an invalid result. A file with no object at all is one
+// Document with neither Data nor Err.
 type Document struct {
 	Origin Origin
 	Data   []byte
@@ -34,6 +39,7 @@ type Options struct {
 	// Stdin is read for the path "-".
 	Stdin io.Reader
 	// MaxDocumentBytes bounds one document; larger ones become an error document.
+	// Zero or less means no limit.
 	MaxDocumentBytes int
 }
 
@@ -42,10 +48,146 @@ func DefaultOptions() Options {
 	return Options{MaxDocumentBytes: 8 << 20}
 }
 
-// ErrNotImplemented is temporary while the package is being written.
-var ErrNotImplemented = errors.New("render: not implemented")
+// Errors carried by Document.Err (match them with errors.Is).
+var (
+	// ErrBinary: the file holds NUL bytes or invalid UTF-8.
+	ErrBinary = errors.New("binary file, not YAML or JSON")
+	// ErrTooLarge: a document is over Options.MaxDocumentBytes.
+	ErrTooLarge = errors.New("document too large")
+	// ErrRemoteBase: a kustomization names a remote base and remote bases are off.
+	ErrRemoteBase = errors.New("remote bases are refused; pass --allow-remote-bases to allow them")
+	// ErrOutsideRoot: a kustomization loads a file or base outside the root.
+	ErrOutsideRoot = errors.New("outside the root")
+	// ErrKustomize: kustomize could not build a kustomization.
+	ErrKustomize = errors.New("kustomize build failed")
+)
 
-// Render renders every path in order and returns their documents.
+// Render renders every path in order and returns their documents. Its error
+// is for input that cannot be rendered at all (a path that does not exist,
+// "-" without Options.Stdin); everything inside a file or kustomization that
+// is wrong is a Document with Err.
 func Render(paths []string, opts Options) ([]Document, error) {
-	return nil, ErrNotImplemented
+	r, err := newRenderer(opts)
+	if err != nil {
+		return nil, err
+	}
+	var docs []Document
+	for _, p := range paths {
+		d, err := r.renderPath(p)
+		if err != nil {
+			return nil, err
+		}
+		docs = append(docs, d...)
+	}
+	return docs, nil
+}
+
+// renderer holds what one Render call shares between its paths.
+type renderer struct {
+	opts  Options
+	base  string // absolute base of Origin.File (Root or cwd)
+	cwd   string
+	lines lineIndex // origin files split for kustomize line lookups
+}
+
+func newRenderer(opts Options) (*renderer, error) {
+	cwd, err := os.Getwd()
+	if err != nil {
+		return nil, fmt.Errorf("render: current directory: %w", err)
+	}
+	base := cwd
+	if opts.Root != "" {
+		if base, err = filepath.Abs(opts.Root); err != nil {
+			return nil, fmt.Errorf("render: root %s: %w", opts.Root, err)
+		}
+	}
+	return &renderer{opts: opts, base: base, cwd: cwd, lines: lineIndex{}}, nil
+}
+
+func (r *renderer) renderPath(p string) ([]Document, error) {
+	if p == "-" {
+		if r.opts.Stdin == nil {
+			return nil, errors.New("render: path -: no standard input given")
+		}
+		data, err := io.ReadAll(r.opts.Stdin)
+		if err != nil {
+			return []Document{errDoc("-", fmt.Errorf("read standard input: %w", err))}, nil
+		}
+		return r.documents("-", data, false), nil
+	}
+	fi, err := os.Stat(p)
+	if err != nil {
+		return nil, fmt.Errorf("render: path %s: %w", p, unwrapPath(err))
+	}
+	if fi.IsDir() {
+		if k := kustomizationFile(p); k != "" {
+			return r.kustomize(p, k), nil
+		}
+		return r.walk(p), nil
+	}
+	if isKustomizationName(filepath.Base(p)) {
+		return r.kustomize(filepath.Dir(p), filepath.Base(p)), nil
+	}
+	return r.renderFile(p), nil
+}
+
+// renderFile reads one file and splits it into documents.
+func (r *renderer) renderFile(p string) []Document {
+	name := r.origin(p)
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return []Document{errDoc(name, fmt.Errorf("read %s: %w", name, unwrapPath(err)))}
+	}
+	return r.documents(name, data, strings.EqualFold(filepath.Ext(p), ".json"))
+}
+
+// documents turns one file's bytes into documents.
+func (r *renderer) documents(name string, data []byte, isJSON bool) []Document {
+	if isBinary(data) {
+		return []Document{errDoc(name, ErrBinary)}
+	}
+	var chunks []chunk
+	if isJSON {
+		chunks = splitJSON(data)
+	} else {
+		chunks = splitYAML(data)
+	}
+	if len(chunks) == 0 {
+		return []Document{{Origin: Origin{File: name}}}
+	}
+	docs := make([]Document, 0, len(chunks))
+	for _, c := range chunks {
+		o := Origin{File: name, Line: c.line}
+		if err := r.checkSize(len(c.data)); err != nil {
+			docs = append(docs, Document{Origin: o, Err: err})
+			continue
+		}
+		docs = append(docs, expandList(o, c.data)...)
+	}
+	return docs
+}
+
+func (r *renderer) checkSize(n int) error {
+	if max := r.opts.MaxDocumentBytes; max > 0 && n > max {
+		return fmt.Errorf("%w: %d bytes, over the limit of %d bytes", ErrTooLarge, n, max)
+	}
+	return nil
+}
+
+func errDoc(file string, err error) Document {
+	return Document{Origin: Origin{File: file}, Err: err}
+}
+
+// origin names p for Origin.File: slash-separated and relative to the base
+// when below it, else as given.
+func (r *renderer) origin(p string) string {
+	abs := p
+	if !filepath.IsAbs(abs) {
+		abs = filepath.Join(r.cwd, p)
+	}
+	rel, err := filepath.Rel(r.base, abs)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return filepath.ToSlash(p)
+	}
+	return filepath.ToSlash(rel)
 }

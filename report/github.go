@@ -26,8 +26,9 @@ func writeGitHub(w io.Writer, results []manifests.Result) error {
 		}
 	}
 	s := Summarize(results)
-	fmt.Fprintf(bw, "jobsync: %d objects: %d valid, %d invalid (%d errors), %d warnings, %d not checked\n",
-		s.Objects, s.Valid, s.Invalid, s.Errors, s.Warnings, s.NotChecked)
+	fmt.Fprintf(bw, "jobsync: %d %s: %d valid, %d invalid (%d %s), %d %s, %d not checked\n",
+		s.Objects, plural(s.Objects, "object", "objects"), s.Valid, s.Invalid,
+		s.Errors, plural(s.Errors, "error", "errors"), s.Warnings, plural(s.Warnings, "warning", "warnings"), s.NotChecked)
 	return bw.Flush()
 }
 

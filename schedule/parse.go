@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	// Embed the IANA database: a CronJob's timeZone must load the same on every host.
@@ -58,10 +59,28 @@ func ValidateTimeZone(tz string) error {
 	if strings.EqualFold(tz, "Local") {
 		return errors.New("timeZone must be an explicit time zone as defined in https://www.iana.org/time-zones")
 	}
-	if _, err := time.LoadLocation(tz); err != nil {
+	if _, err := loadZone(tz); err != nil {
 		return err
 	}
 	return nil
+}
+
+// zones caches loaded time zones by name: time.LoadLocation reads the zone
+// database each time. Only zones that loaded are kept, so the cache holds at
+// most the IANA names.
+var zones sync.Map // string → *time.Location
+
+// loadZone is time.LoadLocation with a cache.
+func loadZone(name string) (*time.Location, error) {
+	if loc, ok := zones.Load(name); ok {
+		return loc.(*time.Location), nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, err
+	}
+	zones.Store(name, loc)
+	return loc, nil
 }
 
 // LoadLocation returns the zone a CronJob's schedule is interpreted in: tz when
@@ -73,5 +92,5 @@ func LoadLocation(tz *string) (*time.Location, error) {
 	if err := ValidateTimeZone(*tz); err != nil {
 		return nil, err
 	}
-	return time.LoadLocation(*tz)
+	return loadZone(*tz)
 }

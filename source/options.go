@@ -44,8 +44,9 @@ type GitOptions struct {
 	// listed in Artifact.SkippedSubmodules.
 	RecurseSubmodules bool
 	// Keyring, when not empty, turns on commit signature verification: an
-	// OpenPGP public keyring (armored or binary), and every fetched commit
-	// must carry a valid signature by one of its keys.
+	// OpenPGP public keyring (armored or binary), and the commit checked
+	// out must carry a valid signature by one of its keys (its ancestors
+	// are not checked).
 	Keyring []byte
 	// Clock stamps checkout directories for the cache's clean-up order.
 	Clock clock.PassiveClock
@@ -145,6 +146,9 @@ func parseSCPLike(raw string) (remoteURL, error) {
 	colon := strings.Index(raw[at+1:], ":")
 	if colon <= 0 || strings.HasPrefix(raw, "/") || strings.HasPrefix(raw, ".") {
 		return remoteURL{}, fmt.Errorf("%w: url %q is neither a URL nor user@host:path; local directories are a local source", ErrInvalidOptions, raw)
+	}
+	if strings.Contains(raw[:max(at, 0)], ":") {
+		return remoteURL{}, fmt.Errorf("%w: url: a user@host:path url cannot carry a password; use a private key (SSHKey)", ErrInvalidOptions)
 	}
 	host := raw[at+1 : at+1+colon]
 	r := remoteURL{display: raw, scheme: "ssh", host: host + ":22"}

@@ -24,8 +24,9 @@ type Ref struct {
 	// Commit is a full 40-hex commit hash. The cache keeps the whole
 	// history for it, and a commit already fetched needs no network.
 	Commit string
-	// Name is a full ref name ("refs/pull/7/head") or a short name tried
-	// as a branch first and then as a tag, like git does.
+	// Name is a full ref name ("refs/pull/7/head"), "HEAD" (the server's
+	// default branch), or a short name tried as a branch first and then as
+	// a tag, like git does.
 	Name string
 }
 
@@ -138,10 +139,17 @@ type resolved struct {
 // peeled tags appended).
 func (r Ref) resolve(refs []*plumbing.Reference) (resolved, error) {
 	byName := map[plumbing.ReferenceName]plumbing.Hash{}
+	var head *plumbing.Reference
 	for _, ref := range refs {
+		if ref.Name() == plumbing.HEAD {
+			head = ref
+		}
 		if ref.Type() == plumbing.HashReference {
 			byName[ref.Name()] = ref.Hash()
 		}
+	}
+	if r.Name == "HEAD" {
+		return resolveHead(head, byName)
 	}
 	try := func(names ...string) (resolved, bool) {
 		for _, n := range names {
@@ -206,4 +214,20 @@ func (r Ref) resolveSemVer(byName map[plumbing.ReferenceName]plumbing.Hash) (res
 	})
 	best := cands[0].name
 	return resolved{name: best, short: best.Short(), hash: byName[best]}, nil
+}
+
+// resolveHead follows the server's HEAD (its default branch): the revision
+// names the branch when the server says which one it is, else "HEAD".
+func resolveHead(head *plumbing.Reference, byName map[plumbing.ReferenceName]plumbing.Hash) (resolved, error) {
+	if head == nil {
+		return resolved{}, fmt.Errorf("%w: the server advertises no HEAD", ErrUnknownRef)
+	}
+	if head.Type() == plumbing.SymbolicReference {
+		h, ok := byName[head.Target()]
+		if !ok {
+			return resolved{}, fmt.Errorf("%w: HEAD points at %s, which does not exist", ErrUnknownRef, head.Target())
+		}
+		return resolved{name: head.Target(), short: head.Target().Short(), hash: h}, nil
+	}
+	return resolved{name: plumbing.HEAD, short: "HEAD", hash: head.Hash()}, nil
 }

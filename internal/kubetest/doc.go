@@ -9,9 +9,10 @@
 //
 //	var env *kubetest.Env
 //
-//	func TestMain(m *testing.M) { kubetest.Main(m, func(e *kubetest.Env) { env = e }) }
+//	func TestMain(m *testing.M) { kubetest.Main(m, os.LookupEnv, func(e *kubetest.Env) { env = e }) }
 //
-// Main finds the binaries (JOBSYNC_CONTROLPLANE_BIN, else the cache filled by
+// Main finds the binaries (JOBSYNC_CONTROLPLANE_BIN from the lookup TestMain
+// passes, else the cache filled by
 // hack/build-controlplane.sh), starts everything with Start, waits until the
 // API server is ready and the default ServiceAccount exists, runs the tests
 // and tears everything down. Start and Env.Stop can be used directly too.

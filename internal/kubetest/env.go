@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -47,10 +48,12 @@ type Options struct {
 }
 
 // DefaultOptions returns etcd from PATH, the default controllers and a 90 s
-// start timeout; BinDir must still be set.
+// start timeout; BinDir must still be set. Dir is /dev/shm when it has at
+// least 1 GiB free (containers often give it 64 MiB), else the temp dir.
 func DefaultOptions() Options {
 	dir := ""
-	if st, err := os.Stat("/dev/shm"); err == nil && st.IsDir() {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs("/dev/shm", &st); err == nil && st.Bavail*uint64(st.Bsize) >= 1<<30 {
 		dir = "/dev/shm"
 	}
 	return Options{Etcd: "etcd", Dir: dir, Controllers: DefaultControllers, StartTimeout: 90 * time.Second}
@@ -67,10 +70,23 @@ type Env struct {
 	Dir string
 	// Client is a typed client built from Config.
 	Client kubernetes.Interface
+	// BinDir is where the control-plane binaries (and kubectl, when built) are.
+	BinDir string
 
 	procs    []*proc
 	keep     bool
 	stopOnce sync.Once
+	mu       sync.Mutex
+	cleanups []func()
+}
+
+// Cleanup registers f to run when the control plane stops (after its
+// processes, before its directory is removed), e.g. to remove what a test
+// package built for the whole run.
+func (e *Env) Cleanup(f func()) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.cleanups = append(e.cleanups, f)
 }
 
 // Start runs etcd, kube-apiserver and kube-controller-manager and returns when
@@ -84,7 +100,7 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kubetest: temp dir: %w", err)
 	}
-	e := &Env{Dir: dir, keep: opts.KeepDir}
+	e := &Env{Dir: dir, keep: opts.KeepDir, BinDir: opts.BinDir}
 	if err := e.start(ctx, opts); err != nil {
 		e.Stop()
 		return nil, fmt.Errorf("kubetest: %w (logs in %s)", err, dir)
@@ -269,6 +285,12 @@ func (e *Env) Stop() {
 	e.stopOnce.Do(func() {
 		for i := len(e.procs) - 1; i >= 0; i-- {
 			e.procs[i].stop(5 * time.Second)
+		}
+		e.mu.Lock()
+		fs := e.cleanups
+		e.mu.Unlock()
+		for i := len(fs) - 1; i >= 0; i-- {
+			fs[i]()
 		}
 		if !e.keep {
 			os.RemoveAll(e.Dir)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -16,16 +18,58 @@ import (
 	"k8s.io/utils/ptr"
 )
 
+// lookupEnv is os.LookupEnv, handed over by TestMain (only test mains read
+// the environment).
+var lookupEnv func(string) (string, bool)
+
+func TestMain(m *testing.M) {
+	lookupEnv = os.LookupEnv
+	os.Exit(m.Run())
+}
+
+// TestBinDirErrorsSayWhatToDo: a missing or incomplete binary directory fails
+// with how to get the binaries, never silently.
+func TestBinDirErrorsSayWhatToDo(t *testing.T) {
+	incomplete := t.TempDir()
+	if err := os.WriteFile(filepath.Join(incomplete, "kube-apiserver"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	notExec := t.TempDir()
+	for _, b := range binaries {
+		if err := os.WriteFile(filepath.Join(notExec, b), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name, dir, want string
+	}{
+		{name: "no such directory", dir: filepath.Join(t.TempDir(), "nope"), want: "no kube-apiserver there"},
+		{name: "controller manager missing", dir: incomplete, want: "no kube-controller-manager there"},
+		{name: "not executable", dir: notExec, want: "kube-apiserver there is not executable"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := BinDir(tc.dir)
+			if err == nil {
+				t.Fatalf("BinDir(%s) = nil error", tc.dir)
+			}
+			for _, w := range []string{tc.want, EnvBinDir, "hack/build-controlplane.sh"} {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+		})
+	}
+}
+
 // TestStartRunJobStop starts a control plane of its own (so that it can check
 // the teardown), runs a Job whose pod it finishes the way a kubelet would
 // (there is no kubelet here), and checks that Stop leaves no process behind.
 func TestStartRunJobStop(t *testing.T) {
-	bin, err := BinDir()
+	opts, err := OptionsFromEnv(lookupEnv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := DefaultOptions()
-	opts.BinDir = bin
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	env, err := Start(ctx, opts)
@@ -80,8 +124,13 @@ func TestStartRunJobStop(t *testing.T) {
 		pgids[i] = p.cmd.Process.Pid
 	}
 	dir := env.Dir
+	cleaned := false
+	env.Cleanup(func() { cleaned = true })
 	env.Stop()
 	stopped = true
+	if !cleaned {
+		t.Error("Stop did not run the function registered with Cleanup")
+	}
 	for _, pgid := range pgids {
 		if err := syscall.Kill(-pgid, 0); !errors.Is(err, syscall.ESRCH) {
 			t.Errorf("process group %d still exists after Stop (kill 0: %v)", pgid, err)

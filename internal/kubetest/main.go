@@ -15,10 +15,12 @@ import (
 	"time"
 )
 
-// Environment variables read by Main (test processes only).
+// Environment variables TestMain passes to Main (only test mains read the
+// environment; Main is handed their lookup function).
 const (
 	// EnvBinDir names a directory holding kube-apiserver and
-	// kube-controller-manager; when unset, Main runs hack/build-controlplane.sh.
+	// kube-controller-manager (and kubectl); when unset, Main runs
+	// hack/build-controlplane.sh, which builds them once and caches them.
 	EnvBinDir = "JOBSYNC_CONTROLPLANE_BIN"
 	// EnvEtcd names the etcd binary (default: etcd in PATH).
 	EnvEtcd = "JOBSYNC_ETCD"
@@ -26,31 +28,36 @@ const (
 	EnvKeep = "JOBSYNC_KUBETEST_KEEP"
 )
 
+// howToGet says how to provide the binaries; every setup failure ends with it.
+const howToGet = "run hack/build-controlplane.sh (it builds kube-apiserver, kube-controller-manager and kubectl " +
+	"from the Go module proxy once, ~8 minutes cold, and caches them by version) and set " + EnvBinDir +
+	" to the directory it prints, or run `make test`, which does both"
+
 // Main starts one control plane for the whole test package, calls setup with
 // it, runs the tests and stops everything before exiting. Call it from
-// TestMain. It stops the control plane on SIGINT/SIGTERM too; if the test
-// binary is killed outright, the components die with it (parent-death signal).
-func Main(m *testing.M, setup func(*Env)) {
-	os.Exit(run(m, setup))
+// TestMain with os.LookupEnv:
+//
+//	func TestMain(m *testing.M) { kubetest.Main(m, os.LookupEnv, func(e *kubetest.Env) { env = e }) }
+//
+// When the control plane cannot be started (binaries missing, etcd missing)
+// the package fails with what to do; its tests are never skipped. It stops
+// the control plane on SIGINT/SIGTERM too; if the test binary is killed
+// outright, the components die with it (parent-death signal).
+func Main(m *testing.M, lookupEnv func(string) (string, bool), setup func(*Env)) {
+	os.Exit(run(m, lookupEnv, setup))
 }
 
-func run(m *testing.M, setup func(*Env)) int {
-	opts := DefaultOptions()
-	bin, err := BinDir()
+func run(m *testing.M, lookupEnv func(string) (string, bool), setup func(*Env)) int {
+	opts, err := OptionsFromEnv(lookupEnv)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "kubetest: %v\n", err)
+		fmt.Fprintf(os.Stderr, "FAIL: kubetest: %v\n", err)
 		return 1
 	}
-	opts.BinDir = bin
-	if v := os.Getenv(EnvEtcd); v != "" {
-		opts.Etcd = v
-	}
-	opts.KeepDir = os.Getenv(EnvKeep) == "1"
 	ctx, cancel := context.WithTimeout(context.Background(), 3*opts.StartTimeout)
 	env, err := Start(ctx, opts)
 	cancel()
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "%v\n", err)
+		fmt.Fprintf(os.Stderr, "FAIL: %v\n", err)
 		return 1
 	}
 	defer env.Stop()
@@ -68,16 +75,49 @@ func run(m *testing.M, setup func(*Env)) int {
 	return m.Run()
 }
 
-// BinDir returns the directory of the control-plane binaries: $JOBSYNC_CONTROLPLANE_BIN,
-// else what hack/build-controlplane.sh prints (it builds once and caches by
-// version; concurrent test packages take turns through a lock file).
-func BinDir() (string, error) {
-	if v := os.Getenv(EnvBinDir); v != "" {
-		return v, nil
+// OptionsFromEnv returns DefaultOptions completed from the environment that
+// lookupEnv reads (EnvBinDir, EnvEtcd, EnvKeep), with BinDir resolved by BinDir.
+func OptionsFromEnv(lookupEnv func(string) (string, bool)) (Options, error) {
+	opts := DefaultOptions()
+	get := func(k string) string {
+		if lookupEnv == nil {
+			return ""
+		}
+		v, _ := lookupEnv(k)
+		return v
+	}
+	bin, err := BinDir(get(EnvBinDir))
+	if err != nil {
+		return opts, err
+	}
+	opts.BinDir = bin
+	if v := get(EnvEtcd); v != "" {
+		opts.Etcd = v
+	}
+	if _, err := exec.LookPath(opts.Etcd); err != nil {
+		return opts, fmt.Errorf("etcd %q: %w: install it (apt-get install -y etcd-server) or set %s to its path", opts.Etcd, err, EnvEtcd)
+	}
+	opts.KeepDir = get(EnvKeep) == "1"
+	return opts, nil
+}
+
+// binaries are what BinDir must find.
+var binaries = []string{"kube-apiserver", "kube-controller-manager"}
+
+// BinDir returns the directory of the control-plane binaries: dir when it is
+// not empty (it must hold them), else what hack/build-controlplane.sh prints
+// (it builds once and caches by version; concurrent test packages take turns
+// through a lock file). Errors say how to get the binaries.
+func BinDir(dir string) (string, error) {
+	if dir != "" {
+		if err := checkBinaries(dir); err != nil {
+			return "", fmt.Errorf("%s=%s: %w: %s", EnvBinDir, dir, err, howToGet)
+		}
+		return dir, nil
 	}
 	script, err := findScript()
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("%s is not set and %w: %s", EnvBinDir, err, howToGet)
 	}
 	unlock, err := lockFile(filepath.Join(os.TempDir(), "jobsync-build-controlplane.lock"))
 	if err != nil {
@@ -89,14 +129,27 @@ func BinDir() (string, error) {
 	cmd.Stdout, cmd.Stderr = &out, os.Stderr
 	start := time.Now()
 	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("%s failed after %s: %w", script, time.Since(start).Round(time.Second), err)
+		return "", fmt.Errorf("%s is not set and %s failed after %s: %w: %s", EnvBinDir, script, time.Since(start).Round(time.Second), err, howToGet)
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	dir := strings.TrimSpace(lines[len(lines)-1])
-	if _, err := os.Stat(filepath.Join(dir, "kube-apiserver")); err != nil {
-		return "", fmt.Errorf("%s printed %q, which has no kube-apiserver: %w", script, dir, err)
+	got := strings.TrimSpace(lines[len(lines)-1])
+	if err := checkBinaries(got); err != nil {
+		return "", fmt.Errorf("%s printed %q: %w: %s", script, got, err, howToGet)
 	}
-	return dir, nil
+	return got, nil
+}
+
+func checkBinaries(dir string) error {
+	for _, b := range binaries {
+		st, err := os.Stat(filepath.Join(dir, b))
+		if err != nil {
+			return fmt.Errorf("no %s there", b)
+		}
+		if st.IsDir() || st.Mode()&0o111 == 0 {
+			return fmt.Errorf("%s there is not executable", b)
+		}
+	}
+	return nil
 }
 
 // findScript walks up from the working directory to the repository root.
@@ -112,7 +165,7 @@ func findScript() (string, error) {
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return "", errors.New("hack/build-controlplane.sh not found above the working directory; set " + EnvBinDir)
+			return "", errors.New("hack/build-controlplane.sh is not found above the working directory")
 		}
 		dir = parent
 	}

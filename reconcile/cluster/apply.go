@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/jobsync/jobsync/reconcile"
 )
@@ -128,22 +127,9 @@ func stagesOf(items []*item) [][]*item {
 // their results in order.
 func (t *Target) runStage(ctx context.Context, revision string, stage []*item) []result {
 	out := make([]result, len(stage))
-	work := make(chan int)
-	var wg sync.WaitGroup
-	for range min(t.opts.Workers, len(stage)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				out[i] = t.change(ctx, revision, stage[i])
-			}
-		}()
-	}
-	for i := range stage {
-		work <- i
-	}
-	close(work)
-	wg.Wait()
+	parallel(len(stage), t.opts.Workers, func(i int) {
+		out[i] = t.change(ctx, revision, stage[i])
+	})
 	return out
 }
 

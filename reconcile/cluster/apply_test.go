@@ -297,3 +297,18 @@ func TestApplyErrorStopsLaterStages(t *testing.T) {
 		t.Errorf("inventory = %v, want only ConfigMap good", inv)
 	}
 }
+
+// TestFieldManagerOption: applies use Options.FieldManager, and drift is
+// judged against that manager's fields (a repeat writes nothing).
+func TestFieldManagerOption(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(o *cluster.Options) { o.FieldManager = "jobsync-staging" })
+	h.mustReconcile("r1", configMap("a", "1"))
+	mf := h.mustGet("configmaps", "a").GetManagedFields()
+	if len(mf) != 1 || mf[0].Manager != "jobsync-staging" || mf[0].Operation != metav1.ManagedFieldsOperationApply {
+		t.Errorf("managedFields = %+v, want one apply by jobsync-staging", mf)
+	}
+	if res, writes := h.mustReconcile("r1", configMap("a", "1")); writes != 0 || len(res.Drift) != 0 {
+		t.Errorf("repeat: %d writes, drift %v; want none", writes, res.Drift)
+	}
+}

@@ -114,7 +114,7 @@ func (t *Target) saveRecords(ctx context.Context, recs records) error {
 		},
 		"binaryData": map[string]any{inventoryKey: raw},
 	}}
-	_, err = t.dyn.Resource(configMaps).Namespace(ref.Namespace).Apply(ctx, ref.Name, cm, metav1.ApplyOptions{FieldManager: FieldManager, Force: true})
+	_, err = t.dyn.Resource(configMaps).Namespace(ref.Namespace).Apply(ctx, ref.Name, cm, metav1.ApplyOptions{FieldManager: t.opts.FieldManager, Force: true})
 	if err != nil {
 		return fmt.Errorf("%s: write inventory: %w", ref, err)
 	}

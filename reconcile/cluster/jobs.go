@@ -40,7 +40,7 @@ func (t *Target) applyJob(ctx context.Context, revision string, it *item) result
 		if err != nil {
 			return failed(c, err)
 		}
-		return result{out: done(c, c.Reason), rec: newRecord(d, revision, obj)}
+		return result{out: done(c, c.Reason), rec: t.newRecord(d, revision, obj)}
 	case live.GetAnnotations()[reconcile.AnnotationSpecHash] == d.Hash:
 		fields := it.old.Fields
 		if !it.hasOld || it.old.Hash != d.Hash {
@@ -49,22 +49,22 @@ func (t *Target) applyJob(ctx context.Context, revision string, it *item) result
 		why := t.driftReason(live, d.Hash, fields)
 		if why == "" {
 			if c.Action == reconcile.ActionUnchanged {
-				return result{out: done(c, ""), rec: keepRecord(it.old, live)}
+				return result{out: done(c, ""), rec: t.keepRecord(it.old, live)}
 			}
-			return result{out: done(c, "the live Job already has this spec"), rec: newRecord(d, revision, live)}
+			return result{out: done(c, "the live Job already has this spec"), rec: t.newRecord(d, revision, live)}
 		}
 		obj, err := t.ssa(ctx, it.res, d, false)
 		if err != nil {
 			return failed(c, err)
 		}
-		return result{out: done(c, "drift put back: "+why), drift: true, rec: newRecord(d, revision, obj)}
+		return result{out: done(c, "drift put back: "+why), drift: true, rec: t.newRecord(d, revision, obj)}
 	}
 	// The live Job has another spec: mutable changes go in place, unless the
 	// server already refused this spec in place.
 	if !it.hasOld || it.old.Immutable != d.Hash {
 		obj, err := t.ssa(ctx, it.res, d, false)
 		if err == nil {
-			return result{out: done(c, reasonInPlace), drift: c.Action == reconcile.ActionUnchanged, rec: newRecord(d, revision, obj)}
+			return result{out: done(c, reasonInPlace), drift: c.Action == reconcile.ActionUnchanged, rec: t.newRecord(d, revision, obj)}
 		}
 		if !immutable(err) {
 			return failed(c, err)
@@ -124,7 +124,7 @@ func (t *Target) replaceJob(ctx context.Context, revision string, it *item, live
 	if err != nil {
 		return failed(c, err)
 	}
-	return result{out: done(c, "recreated: "+c.Reason), rec: newRecord(d, revision, obj)}
+	return result{out: done(c, "recreated: "+c.Reason), rec: t.newRecord(d, revision, obj)}
 }
 
 // deleteAndWait deletes the Job (only the one with uid) with the configured

@@ -3,6 +3,7 @@ package cluster_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -24,7 +25,7 @@ import (
 var env *kubetest.Env
 
 func TestMain(m *testing.M) {
-	kubetest.Main(m, func(e *kubetest.Env) { env = e })
+	kubetest.Main(m, os.LookupEnv, func(e *kubetest.Env) { env = e })
 }
 
 // harness is one sync, in a namespace of its own, with a target whose

@@ -109,19 +109,19 @@ func (t *Target) applyObject(ctx context.Context, revision string, it *item) res
 	if c.Action == reconcile.ActionUnchanged && it.hasOld {
 		why := t.driftReason(it.live, c.Desired.Hash, it.old.Fields)
 		if why == "" {
-			return result{out: done(c, ""), rec: keepRecord(it.old, it.live)}
+			return result{out: done(c, ""), rec: t.keepRecord(it.old, it.live)}
 		}
 		obj, err := t.ssa(ctx, it.res, c.Desired, false)
 		if err != nil {
 			return failed(c, err)
 		}
-		return result{out: done(c, "drift put back: "+why), drift: true, rec: newRecord(c.Desired, revision, obj)}
+		return result{out: done(c, "drift put back: "+why), drift: true, rec: t.newRecord(c.Desired, revision, obj)}
 	}
 	obj, err := t.ssa(ctx, it.res, c.Desired, false)
 	if err != nil {
 		return failed(c, err)
 	}
-	return result{out: done(c, c.Reason), rec: newRecord(c.Desired, revision, obj)}
+	return result{out: done(c, c.Reason), rec: t.newRecord(c.Desired, revision, obj)}
 }
 
 // driftReason says how live differs from what jobsync applied ("" = it does
@@ -136,12 +136,12 @@ func (t *Target) driftReason(live *unstructured.Unstructured, hash, fields strin
 	case live.GetDeletionTimestamp() != nil:
 		return "the object is being deleted"
 	}
-	got := fieldsHash(live)
+	got := fieldsHash(live, t.opts.FieldManager)
 	if got == "" {
 		return "jobsync manages no field of the object any more"
 	}
 	if fields != "" && got != fields {
-		if others := otherManagers(live); len(others) > 0 {
+		if others := otherManagers(live, t.opts.FieldManager); len(others) > 0 {
 			return "fields managed by jobsync were changed by " + strings.Join(others, ", ")
 		}
 		return "fields managed by jobsync were changed"
@@ -151,27 +151,27 @@ func (t *Target) driftReason(live *unstructured.Unstructured, hash, fields strin
 
 // keepRecord returns the old record, completed from live where it lacks the
 // UID or field hash (inventories written before those existed).
-func keepRecord(old record, live *unstructured.Unstructured) *record {
+func (t *Target) keepRecord(old record, live *unstructured.Unstructured) *record {
 	r := old
 	if live != nil {
 		if r.UID == "" {
 			r.UID = string(live.GetUID())
 		}
 		if r.Fields == "" {
-			r.Fields = fieldsHash(live)
+			r.Fields = fieldsHash(live, t.opts.FieldManager)
 		}
 	}
 	return &r
 }
 
-func newRecord(d *reconcile.Desired, revision string, obj *unstructured.Unstructured) *record {
+func (t *Target) newRecord(d *reconcile.Desired, revision string, obj *unstructured.Unstructured) *record {
 	return &record{
 		InventoryEntry: reconcile.InventoryEntry{
 			Ref: d.Ref, Hash: d.Hash, Revision: revision,
 			PruneDisabled: d.Object.GetAnnotations()[reconcile.AnnotationPrune] == "disabled",
 		},
 		UID:    string(obj.GetUID()),
-		Fields: fieldsHash(obj),
+		Fields: fieldsHash(obj, t.opts.FieldManager),
 	}
 }
 
@@ -182,7 +182,7 @@ func (t *Target) ssa(ctx context.Context, res resource, d *reconcile.Desired, dr
 	if err != nil {
 		return nil, err
 	}
-	opts := metav1.ApplyOptions{FieldManager: FieldManager, Force: true}
+	opts := metav1.ApplyOptions{FieldManager: t.opts.FieldManager, Force: true}
 	if dryRun {
 		opts.DryRun = []string{metav1.DryRunAll}
 	}
@@ -210,11 +210,11 @@ func applyConfig(d *reconcile.Desired) *unstructured.Unstructured {
 	return u
 }
 
-// fieldsHash hashes the set of fields jobsync's apply manages on obj (its
-// managedFields entry); "" when jobsync manages nothing there.
-func fieldsHash(obj *unstructured.Unstructured) string {
+// fieldsHash hashes the set of fields jobsync's apply (as manager) manages on
+// obj (its managedFields entry); "" when jobsync manages nothing there.
+func fieldsHash(obj *unstructured.Unstructured, manager string) string {
 	for _, m := range obj.GetManagedFields() {
-		if m.Manager == FieldManager && m.Operation == metav1.ManagedFieldsOperationApply && m.Subresource == "" && m.FieldsV1 != nil {
+		if m.Manager == manager && m.Operation == metav1.ManagedFieldsOperationApply && m.Subresource == "" && m.FieldsV1 != nil {
 			sum := sha256.Sum256(m.FieldsV1.Raw)
 			return hex.EncodeToString(sum[:12])
 		}
@@ -224,7 +224,7 @@ func fieldsHash(obj *unstructured.Unstructured) string {
 
 // otherManagers lists the managers other than jobsync that wrote obj's main
 // resource (not its status), most recent first.
-func otherManagers(obj *unstructured.Unstructured) []string {
+func otherManagers(obj *unstructured.Unstructured, manager string) []string {
 	mfs := obj.GetManagedFields()
 	sort.SliceStable(mfs, func(i, j int) bool {
 		ti, tj := mfs[i].Time, mfs[j].Time
@@ -232,7 +232,7 @@ func otherManagers(obj *unstructured.Unstructured) []string {
 	})
 	var out []string
 	for _, m := range mfs {
-		if m.Manager != FieldManager && m.Subresource == "" {
+		if m.Manager != manager && m.Subresource == "" {
 			out = append(out, m.Manager)
 		}
 	}

@@ -18,7 +18,7 @@ import (
 	"github.com/jobsync/jobsync/reconcile"
 )
 
-// FieldManager is the server-side apply field manager of every write.
+// FieldManager is the default server-side apply field manager of every write.
 const FieldManager = "jobsync"
 
 // Propagation policies for deleting a Job before it is recreated.
@@ -33,6 +33,8 @@ type Options struct {
 	Sync string
 	// Namespace is the agent's namespace: the inventory ConfigMap lives there.
 	Namespace string
+	// FieldManager names jobsync's server-side applies (default FieldManager).
+	FieldManager string
 	// QPS and Burst limit the client's request rate.
 	QPS   float32
 	Burst int
@@ -52,11 +54,11 @@ type Options struct {
 }
 
 // DefaultOptions returns sync "default" with its inventory in namespace
-// "default", 200 QPS / 400 burst, 16 workers, Foreground deletion and a 2 m
-// deletion timeout.
+// "default", field manager "jobsync", 200 QPS / 400 burst, 16 workers,
+// Foreground deletion and a 2 m deletion timeout.
 func DefaultOptions() Options {
 	return Options{
-		Sync: "default", Namespace: "default", QPS: 200, Burst: 400, Workers: 16,
+		Sync: "default", Namespace: "default", FieldManager: FieldManager, QPS: 200, Burst: 400, Workers: 16,
 		RecreatePropagation: PropagationForeground, DeleteTimeout: 2 * time.Minute,
 		PollInterval: 250 * time.Millisecond, Clock: clock.RealClock{},
 	}
@@ -81,6 +83,9 @@ func New(cfg *rest.Config, opts Options) (*Target, error) {
 		return nil, errors.New("cluster target: Options.Namespace is empty: name the namespace for the inventory")
 	}
 	def := DefaultOptions()
+	if opts.FieldManager == "" {
+		opts.FieldManager = def.FieldManager
+	}
 	if opts.Workers <= 0 {
 		opts.Workers = def.Workers
 	}

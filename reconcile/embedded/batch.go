@@ -89,47 +89,49 @@ func (e *Engine) deleteCronJob(b *batch, key string) {
 
 // deleteJob deletes a Job and its pods, killing the ones still running.
 func (e *Engine) deleteJob(b *batch, key, why string) {
-	j := e.cache.jobs[key]
-	if j == nil {
+	info, owners, ok := e.cache.jobInfo(key)
+	if !ok {
 		return
 	}
-	for _, p := range e.cache.podsOf(j.UID) {
-		pk := Key(p.Namespace, p.Name)
-		if !podTerminal(p) {
+	for _, pk := range e.cache.podKeys(key) {
+		if p := e.cache.pods[pk]; p != nil && !podTerminal(p) {
 			b.kills = append(b.kills, killOp{key: pk, reason: "JobDeleted: " + why})
 		}
-		e.cache.deletePod(pk)
 		b.mark(KindPod, pk)
-		b.events = append(b.events, eventOp{key: EventKey(KindPod, p.Namespace, p.Name)})
+		ns, name := splitKey(pk)
+		b.events = append(b.events, eventOp{key: EventKey(KindPod, ns, name)})
 	}
-	e.cache.deleteJob(key)
+	e.cache.removeJob(key)
 	b.mark(KindJob, key)
-	b.events = append(b.events, eventOp{key: EventKey(KindJob, j.Namespace, j.Name)})
-	e.queueJobOwner(j, b.now)
+	b.events = append(b.events, eventOp{key: EventKey(KindJob, info.Namespace, info.Name)})
+	e.queueOwner(info.Namespace, owners, b.now)
 }
 
-// queueJobOwner queues the CronJob that controls j, if any.
-func (e *Engine) queueJobOwner(j *batchv1.Job, now time.Time) {
-	uid := controllerUID(j.OwnerReferences)
-	for _, r := range j.OwnerReferences {
+// queueOwner queues the CronJob that controls a Job, if any.
+func (e *Engine) queueOwner(namespace string, owners []metav1.OwnerReference, now time.Time) {
+	uid := controllerUID(owners)
+	for _, r := range owners {
 		if r.UID != uid || r.Kind != "CronJob" {
 			continue
 		}
-		key := Key(j.Namespace, r.Name)
+		key := Key(namespace, r.Name)
 		if cj := e.cache.cronJobs[key]; cj != nil && cj.UID == uid {
 			e.queue.add(cronJobQueueKey(key), now)
 		}
 	}
 }
 
-// value returns the cache's current value of a dirty key (nil when deleted).
-func (e *Engine) value(d dirtyKey) any {
-	var v any
+// value returns the cache's current value of a dirty key (nil when
+// deleted); skip is true for a done Job, which the store already holds in full.
+func (e *Engine) value(d dirtyKey) (v any, skip bool) {
 	var ok bool
 	switch d.kind {
 	case KindCronJob:
 		v, ok = e.cache.cronJobs[d.key]
 	case KindJob:
+		if e.cache.done[d.key] != nil {
+			return nil, true
+		}
 		v, ok = e.cache.jobs[d.key]
 	case KindPod:
 		v, ok = e.cache.pods[d.key]
@@ -143,9 +145,9 @@ func (e *Engine) value(d dirtyKey) any {
 		v, ok = e.cache.overrides[d.key]
 	}
 	if !ok {
-		return nil
+		return nil, false
 	}
-	return v
+	return v, false
 }
 
 // commit writes the batch in one transaction, then performs its side effects.
@@ -155,7 +157,10 @@ func (e *Engine) commit(b *batch) error {
 	}
 	err := e.store.Update(func(tx *Tx) error {
 		for d := range b.dirty {
-			v := e.value(d)
+			v, skip := e.value(d)
+			if skip {
+				continue
+			}
 			var err error
 			if v == nil {
 				err = tx.Delete(d.kind, d.key)
@@ -188,6 +193,14 @@ func (e *Engine) commit(b *batch) error {
 		}
 		return fmt.Errorf("embedded: commit to %s: %w", e.store.Path(), err)
 	}
+	if e.onCommit != nil {
+		e.onCommit(b)
+	}
+	for d := range b.dirty {
+		if d.kind == KindJob {
+			e.cache.coolJob(d.key)
+		}
+	}
 	e.sideEffects(b)
 	return nil
 }
@@ -196,7 +209,7 @@ func (e *Engine) commit(b *batch) error {
 func (e *Engine) sideEffects(b *batch) {
 	for _, k := range b.kills {
 		if h, ok := e.handles[k.key]; ok {
-			go h.Kill(k.reason)
+			h.Kill(k.reason)
 			continue
 		}
 		if _, ok := e.cache.pods[k.key]; ok {

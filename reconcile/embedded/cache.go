@@ -1,7 +1,6 @@
 package embedded
 
 import (
-	"encoding/json"
 	"fmt"
 	"sort"
 	"sync"
@@ -42,6 +41,9 @@ type cache struct {
 
 	jobsByOwner map[types.UID]map[string]struct{}
 	podsByOwner map[types.UID]map[string]struct{}
+	// done holds finished Jobs in summary form (see coolJob); their pods are
+	// not in pods. The store has them in full.
+	done map[string]*doneJob
 
 	refs *refs
 }
@@ -51,6 +53,7 @@ func newCache() *cache {
 		cronJobs: map[string]*batchv1.CronJob{}, jobs: map[string]*batchv1.Job{}, pods: map[string]*corev1.Pod{},
 		objects: map[string]*unstructured.Unstructured{}, overrides: map[string]Override{}, inventory: reconcile.Inventory{},
 		jobsByOwner: map[types.UID]map[string]struct{}{}, podsByOwner: map[types.UID]map[string]struct{}{},
+		done: map[string]*doneJob{},
 		refs: &refs{cms: map[string]*corev1.ConfigMap{}, secrets: map[string]*corev1.Secret{}},
 	}
 }
@@ -67,6 +70,9 @@ func loadCache(s *Store) (*cache, error) {
 		}
 		if err := forEachTyped(tx, KindPod, func(key string, o *corev1.Pod) { c.setPod(key, o) }); err != nil {
 			return err
+		}
+		for key := range c.jobs {
+			c.coolJob(key)
 		}
 		if err := forEachTyped(tx, KindConfigMap, func(key string, o *corev1.ConfigMap) { c.refs.cms[key] = o }); err != nil {
 			return err
@@ -90,7 +96,7 @@ func loadCache(s *Store) (*cache, error) {
 func forEachTyped[T any](tx *Tx, k Kind, set func(key string, o *T)) error {
 	return tx.ForEach(k, func(key string, data []byte) error {
 		o := new(T)
-		if err := json.Unmarshal(data, o); err != nil {
+		if err := decode(data, any(o)); err != nil {
 			return fmt.Errorf("%s/%s: decode: %w", k, key, err)
 		}
 		set(key, o)
@@ -106,21 +112,6 @@ func controllerUID(refs []metav1.OwnerReference) types.UID {
 		}
 	}
 	return ""
-}
-
-func (c *cache) setJob(key string, j *batchv1.Job) {
-	if old := c.jobs[key]; old != nil {
-		removeIndex(c.jobsByOwner, controllerUID(old.OwnerReferences), key)
-	}
-	c.jobs[key] = j
-	addIndex(c.jobsByOwner, controllerUID(j.OwnerReferences), key)
-}
-
-func (c *cache) deleteJob(key string) {
-	if old := c.jobs[key]; old != nil {
-		removeIndex(c.jobsByOwner, controllerUID(old.OwnerReferences), key)
-	}
-	delete(c.jobs, key)
 }
 
 func (c *cache) setPod(key string, p *corev1.Pod) {
@@ -159,22 +150,15 @@ func removeIndex(idx map[types.UID]map[string]struct{}, uid types.UID, key strin
 	}
 }
 
-// jobsOf returns the Jobs controlled by the owner, sorted by name.
-func (c *cache) jobsOf(owner types.UID) []*batchv1.Job {
-	keys := sortedKeys(c.jobsByOwner[owner])
-	out := make([]*batchv1.Job, 0, len(keys))
-	for _, k := range keys {
-		out = append(out, c.jobs[k])
-	}
-	return out
-}
-
-// podsOf returns the Pods controlled by the Job, sorted by creation then name.
+// podsOf returns the Pods in memory controlled by the Job (all of them
+// unless the Job is cold), sorted by creation then name.
 func (c *cache) podsOf(owner types.UID) []*corev1.Pod {
 	keys := c.podsByOwner[owner]
 	out := make([]*corev1.Pod, 0, len(keys))
 	for k := range keys {
-		out = append(out, c.pods[k])
+		if p := c.pods[k]; p != nil {
+			out = append(out, p)
+		}
 	}
 	sort.Slice(out, func(i, j int) bool {
 		a, b := out[i], out[j]

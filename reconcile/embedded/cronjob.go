@@ -40,9 +40,9 @@ func (e *Engine) cleanupFinishedJobs(b *batch, cj *batchv1.CronJob) bool {
 	if cj.Spec.SuccessfulJobsHistoryLimit == nil && cj.Spec.FailedJobsHistoryLimit == nil {
 		return false
 	}
-	var succeeded, failed []*batchv1.Job
+	var succeeded, failed []jobInfo
 	for _, j := range e.cache.jobsOf(cj.UID) {
-		switch finishedType(j) {
+		switch j.Finished {
 		case batchv1.JobComplete:
 			succeeded = append(succeeded, j)
 		case batchv1.JobFailed:
@@ -51,7 +51,7 @@ func (e *Engine) cleanupFinishedJobs(b *batch, cj *batchv1.CronJob) bool {
 	}
 	changed := false
 	for _, g := range []struct {
-		jobs  []*batchv1.Job
+		jobs  []jobInfo
 		limit *int32
 	}{{succeeded, cj.Spec.SuccessfulJobsHistoryLimit}, {failed, cj.Spec.FailedJobsHistoryLimit}} {
 		if g.limit == nil || len(g.jobs) <= int(*g.limit) {
@@ -59,7 +59,7 @@ func (e *Engine) cleanupFinishedJobs(b *batch, cj *batchv1.CronJob) bool {
 		}
 		sortByStartTime(g.jobs)
 		for _, j := range g.jobs[:len(g.jobs)-int(*g.limit)] {
-			e.deleteJob(b, Key(j.Namespace, j.Name), "history limit")
+			e.deleteJob(b, j.Key, "history limit")
 			deleteFromActive(cj, j.UID)
 			b.event(KindCronJob, cj.Namespace, cj.Name, EventNormal, ReasonSuccessfulDelete, "Deleted job "+j.Name)
 			changed = true
@@ -69,9 +69,9 @@ func (e *Engine) cleanupFinishedJobs(b *batch, cj *batchv1.CronJob) bool {
 }
 
 // sortByStartTime orders Jobs by status.startTime (unset last), then name.
-func sortByStartTime(js []*batchv1.Job) {
+func sortByStartTime(js []jobInfo) {
 	sort.SliceStable(js, func(i, k int) bool {
-		a, c := js[i].Status.StartTime, js[k].Status.StartTime
+		a, c := js[i].Start, js[k].Start
 		switch {
 		case a == nil && c != nil:
 			return false
@@ -91,18 +91,18 @@ func (e *Engine) trackActive(b *batch, cj *batchv1.CronJob) bool {
 	children := map[types.UID]bool{}
 	for _, j := range e.cache.jobsOf(cj.UID) {
 		children[j.UID] = true
-		if !jobFinished(j) {
+		if j.Finished == "" {
 			continue
 		}
 		if inActive(cj, j.UID) {
 			deleteFromActive(cj, j.UID)
 			b.event(KindCronJob, cj.Namespace, cj.Name, EventNormal, ReasonSawCompletedJob,
-				fmt.Sprintf("Saw completed job: %s, condition: %s", j.Name, finishedType(j)))
+				fmt.Sprintf("Saw completed job: %s, condition: %s", j.Name, j.Finished))
 			changed = true
 		}
-		if finishedType(j) == batchv1.JobComplete && j.Status.CompletionTime != nil {
-			if last := cj.Status.LastSuccessfulTime; last == nil || j.Status.CompletionTime.After(last.Time) {
-				cj.Status.LastSuccessfulTime = j.Status.CompletionTime.DeepCopy()
+		if j.Finished == batchv1.JobComplete && j.Completion != nil {
+			if last := cj.Status.LastSuccessfulTime; last == nil || j.Completion.After(last.Time) {
+				cj.Status.LastSuccessfulTime = j.Completion.DeepCopy()
 				changed = true
 			}
 		}
@@ -177,16 +177,17 @@ func (e *Engine) syncSchedule(b *batch, cj *batchv1.CronJob) (at time.Time, ok, 
 		cj.Status.Active = nil
 		fired = true
 	}
-	job := e.cache.jobs[Key(cj.Namespace, name)]
+	key := Key(cj.Namespace, name)
+	info, owners, exists := e.cache.jobInfo(key)
 	switch {
-	case job == nil:
-		job = e.createJob(b, jobFromCronJob(cj, name, scheduled.In(loc)))
+	case !exists:
+		info = infoOf(key, e.createJob(b, jobFromCronJob(cj, name, scheduled.In(loc))))
 		b.event(KindCronJob, cj.Namespace, cj.Name, EventNormal, ReasonSuccessfulCreate, "Created job "+name)
-	case controllerUID(job.OwnerReferences) != cj.UID || inActive(cj, job.UID):
+	case controllerUID(owners) != cj.UID || inActive(cj, info.UID):
 		// AlreadyExists is not an error: another actor made it, or we did.
 		return requeue()
 	}
-	cj.Status.Active = append(cj.Status.Active, jobRef(job))
+	cj.Status.Active = append(cj.Status.Active, info.ref())
 	cj.Status.LastScheduleTime = mtp(scheduled)
 	fired = true
 	return requeue()
@@ -227,13 +228,6 @@ func cronJobOwnerRef(cj *batchv1.CronJob) metav1.OwnerReference {
 	return metav1.OwnerReference{
 		APIVersion: "batch/v1", Kind: "CronJob", Name: cj.Name, UID: cj.UID,
 		Controller: ptr.To(true), BlockOwnerDeletion: ptr.To(true),
-	}
-}
-
-func jobRef(j *batchv1.Job) corev1.ObjectReference {
-	return corev1.ObjectReference{
-		Kind: "Job", APIVersion: "batch/v1", Namespace: j.Namespace, Name: j.Name,
-		UID: j.UID, ResourceVersion: j.ResourceVersion,
 	}
 }
 

@@ -77,6 +77,8 @@ type Engine struct {
 	noProcess map[string]podEnd
 	scheds    map[string]cron.Schedule
 	lastErr   error
+	// onCommit, when set (benchmarks), sees every committed batch.
+	onCommit func(b *batch)
 
 	runCtx    context.Context
 	cancelRun context.CancelFunc
@@ -285,7 +287,7 @@ func (e *Engine) Close() error {
 	hs := make([]podexec.Handle, 0, len(e.handles))
 	for _, h := range e.handles {
 		hs = append(hs, h)
-		go h.Kill("AgentShutdown")
+		h.Kill("AgentShutdown")
 	}
 	e.mu.Unlock()
 	deadline := e.clock.NewTimer(e.opts.ShutdownTimeout)

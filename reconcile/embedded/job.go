@@ -44,10 +44,13 @@ func (s *jobState) requeueAt(t time.Time) {
 func (e *Engine) syncJob(b *batch, key string) (time.Time, bool) {
 	cur := e.cache.jobs[key]
 	if cur == nil {
+		if d := e.cache.done[key]; d != nil {
+			return e.syncFinishedJob(b, key, d.ttl, d.finishedAt)
+		}
 		return time.Time{}, false
 	}
 	if jobFinished(cur) {
-		return e.syncFinishedJob(b, key, cur)
+		return e.syncFinishedJob(b, key, cur.Spec.TTLSecondsAfterFinished, jobFinishTime(cur))
 	}
 	if m := cur.Spec.CompletionMode; m != nil && *m != batchv1.NonIndexedCompletion && *m != batchv1.IndexedCompletion {
 		return time.Time{}, false
@@ -74,8 +77,8 @@ func (e *Engine) syncJob(b *batch, key string) (time.Time, bool) {
 		e.putJob(b, job)
 	}
 	if finished {
-		e.queueJobOwner(job, b.now)
-		return e.syncFinishedJob(b, key, job)
+		e.queueOwner(job.Namespace, job.OwnerReferences, b.now)
+		return e.syncFinishedJob(b, key, job.Spec.TTLSecondsAfterFinished, jobFinishTime(job))
 	}
 	if job.Spec.Template.Spec.RestartPolicy == corev1.RestartPolicyOnFailure && len(s.active) > 0 {
 		s.requeueAt(b.now.Add(e.opts.RestartPollInterval))

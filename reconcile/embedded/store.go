@@ -19,13 +19,14 @@ const StoreFile = "state.db"
 
 // storeSchema is the layout version written in the meta bucket. A store with
 // another version is refused instead of being misread.
-const storeSchema = "1"
+const storeSchema = "2"
 
 // Kind names one bucket of the store.
 type Kind string
 
-// Buckets of the store. Objects are stored as the JSON of their k8s.io/api
-// type, keyed "<namespace>/<name>"; Object holds every other kind applied
+// Buckets of the store. Objects are stored in the protobuf encoding of their
+// k8s.io/api type (as the API server stores them; several times faster than
+// JSON), keyed "<namespace>/<name>"; Object holds every other kind applied
 // from Git (keyed by reconcile.ObjectRef.Key) as unstructured JSON.
 const (
 	KindCronJob   Kind = "CronJob"
@@ -95,7 +96,7 @@ func OpenStore(dir string, opts StoreOptions) (*Store, error) {
 	} else if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("state store: create %s: %w", dir, err)
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout, ReadOnly: opts.ReadOnly, FreelistType: bolt.FreelistMapType})
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout, ReadOnly: opts.ReadOnly, FreelistType: bolt.FreelistMapType, NoFreelistSync: true})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("state store %s: %w", path, ErrLocked)
 	}
@@ -172,9 +173,30 @@ func (t *Tx) bucket(k Kind) (*bolt.Bucket, error) {
 	return b, nil
 }
 
-// Put stores obj (JSON) under key in the kind's bucket.
+// protoMarshaler and protoUnmarshaler are the generated protobuf methods of
+// the k8s.io/api types.
+type protoMarshaler interface{ Marshal() ([]byte, error) }
+type protoUnmarshaler interface{ Unmarshal([]byte) error }
+
+// encode returns the protobuf encoding of a k8s.io/api object, else JSON.
+func encode(obj any) ([]byte, error) {
+	if m, ok := obj.(protoMarshaler); ok {
+		return m.Marshal()
+	}
+	return json.Marshal(obj)
+}
+
+// decode is the inverse of encode.
+func decode(data []byte, out any) error {
+	if u, ok := out.(protoUnmarshaler); ok {
+		return u.Unmarshal(data)
+	}
+	return json.Unmarshal(data, out)
+}
+
+// Put stores obj under key in the kind's bucket.
 func (t *Tx) Put(k Kind, key string, obj any) error {
-	data, err := json.Marshal(obj)
+	data, err := encode(obj)
 	if err != nil {
 		return fmt.Errorf("%s/%s: encode: %w", k, key, err)
 	}
@@ -198,7 +220,7 @@ func (t *Tx) Get(k Kind, key string, out any) (bool, error) {
 	if data == nil {
 		return false, nil
 	}
-	if err := json.Unmarshal(data, out); err != nil {
+	if err := decode(data, out); err != nil {
 		return false, fmt.Errorf("%s/%s: decode: %w", k, key, err)
 	}
 	return true, nil

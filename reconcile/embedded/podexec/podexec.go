@@ -30,6 +30,7 @@ type Handle interface {
 	Done() <-chan struct{}
 	// Kill sends SIGTERM to every container's process group, then SIGKILL
 	// after the pod's terminationGracePeriodSeconds (default 30). The pod
-	// ends Failed with reason. Kill on a finished pod is a no-op.
+	// ends Failed with reason. Kill returns at once (the engine calls it
+	// under its lock); on a finished pod it is a no-op.
 	Kill(reason string)
 }

@@ -1,0 +1,257 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/jobsync/jobsync/reconcile"
+	"github.com/jobsync/jobsync/reconcile/cluster"
+)
+
+func init() { register(newApplyCmd) }
+
+// applyClusterFlags select the cluster and namespace the way kubectl does, and
+// name the sync and field manager.
+type applyClusterFlags struct {
+	kubeconfig, context, namespace string
+	fieldManager, sync             string
+	qps                            float32
+	burst                          int
+	prune, allowEmpty              bool
+}
+
+func (f *applyClusterFlags) register(c *cobra.Command) {
+	fl := c.Flags()
+	fl.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)")
+	fl.StringVar(&f.context, "context", "", "kubeconfig context to use (default: its current context)")
+	fl.StringVarP(&f.namespace, "namespace", "n", "", "namespace for objects without one, and of the inventory (default: the context's, else \"default\")")
+	fl.StringVar(&f.fieldManager, "field-manager", cluster.FieldManager, "server-side apply field manager")
+	fl.StringVar(&f.sync, "sync-name", "default", "name of the sync: labels every applied object, names the inventory")
+	fl.Float32Var(&f.qps, "kube-qps", 200, "API requests per second")
+	fl.IntVar(&f.burst, "kube-burst", 400, "API request burst")
+	fl.BoolVar(&f.prune, "prune", false, "delete objects of the inventory that left Git (never a controller's, never jobsync.io/prune: disabled)")
+	fl.BoolVar(&f.allowEmpty, "allow-empty", false, "allow a render with no objects to prune everything (with --prune)")
+}
+
+// open returns the cluster target and the namespace in use.
+func (f *applyClusterFlags) open() (*cluster.Target, string, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	if f.kubeconfig != "" {
+		if _, err := os.Stat(f.kubeconfig); err != nil {
+			return nil, "", fmt.Errorf("--kubeconfig: %w", err)
+		}
+		rules.ExplicitPath = f.kubeconfig
+	}
+	over := &clientcmd.ConfigOverrides{CurrentContext: f.context}
+	over.Context.Namespace = f.namespace
+	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, over)
+	cfg, err := cc.ClientConfig()
+	if err != nil {
+		return nil, "", fmt.Errorf("no cluster to talk to (%w): use --kubeconfig and --context as with kubectl", err)
+	}
+	ns, _, err := cc.Namespace()
+	if err != nil || ns == "" {
+		ns = "default"
+	}
+	o := cluster.DefaultOptions()
+	o.Sync, o.Namespace, o.FieldManager = f.sync, ns, f.fieldManager
+	o.QPS, o.Burst, o.AllowEmpty = f.qps, f.burst, f.allowEmpty
+	t, err := cluster.New(cfg, o)
+	return t, ns, err
+}
+
+// loop returns a one-shot reconcile loop of the local directory into tgt.
+func (f *applyClusterFlags) loop(path, ns string, tgt reconcile.Target) *reconcile.Loop {
+	src := reconcile.SourceFunc(func(context.Context) (reconcile.Snapshot, error) {
+		rev, err := dirRevision(path)
+		return reconcile.Snapshot{Revision: rev, Dir: path}, err
+	})
+	lo := reconcile.DefaultLoopOptions()
+	lo.Sync, lo.Namespace = f.sync, ns
+	lo.Plan.AllowEmpty = f.allowEmpty
+	return reconcile.NewLoop(src, tgt, lo)
+}
+
+// dirRevision names a directory's content: "dir@sha256:<hash>" of every
+// file's path and bytes (.git left out), so that an unchanged tree has the
+// same revision.
+func dirRevision(root string) (string, error) {
+	h := sha256.New()
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && d.Name() == ".git" {
+			return filepath.SkipDir
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		rel, _ := filepath.Rel(root, p)
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00", filepath.ToSlash(rel), len(b))
+		h.Write(b)
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", root, err)
+	}
+	return "dir@sha256:" + hex.EncodeToString(h.Sum(nil))[:16], nil
+}
+
+// pruneGate leaves prunes out unless --prune: the objects stay, and stay in
+// the inventory, so that a later --prune removes them.
+type pruneGate struct {
+	*cluster.Target
+	prune bool
+}
+
+func (g pruneGate) Apply(ctx context.Context, cs reconcile.ChangeSet) (reconcile.ApplyResult, error) {
+	if g.prune {
+		return g.Target.Apply(ctx, cs)
+	}
+	kept := cs
+	kept.Changes = nil
+	var skipped []reconcile.Outcome
+	for _, c := range cs.Changes {
+		if c.Action == reconcile.ActionPrune {
+			skipped = append(skipped, reconcile.Outcome{Change: c, Reason: "left Git; not pruned without --prune"})
+			continue
+		}
+		kept.Changes = append(kept.Changes, c)
+	}
+	res, err := g.Target.Apply(ctx, kept)
+	res.Outcomes = append(res.Outcomes, skipped...)
+	return res, err
+}
+
+type applyFlags struct {
+	applyClusterFlags
+	wait    bool
+	timeout time.Duration
+}
+
+func newApplyCmd(s streams) *cobra.Command {
+	var f applyFlags
+	c := &cobra.Command{
+		Use:   "apply PATH",
+		Short: "Validate a directory and apply it to a cluster once (server-side apply)",
+		Long: `apply renders PATH (kustomize or plain YAML), validates every object, and when
+nothing has an error applies the result to the cluster with server-side apply
+(field manager "jobsync"), in stages: namespaces and config first, CronJobs and
+Jobs last. A Job whose template changed is recreated as its jobsync.io/on-change
+annotation says. Objects that left PATH are pruned only with --prune.
+
+Exit codes: 0 applied (and, with --wait, every Job succeeded); 1 validation
+errors, apply errors, a failed Job or the --timeout passed; 2 usage or
+connection problems.`,
+		Example: `  jobsync apply ./deploy/overlays/prod --kubeconfig ~/.kube/config -n batch
+  jobsync apply . --prune --wait --timeout 10m`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return runApply(ctx, s, args[0], f)
+		},
+	}
+	f.register(c)
+	c.Flags().BoolVar(&f.wait, "wait", false, "wait for the Jobs this revision applied to finish")
+	c.Flags().DurationVar(&f.timeout, "timeout", 5*time.Minute, "how long --wait waits")
+	return c
+}
+
+func runApply(ctx context.Context, s streams, path string, f applyFlags) error {
+	if _, err := os.Stat(path); err != nil {
+		return withCode(exitUsage, err)
+	}
+	tgt, ns, err := f.open()
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	a := f.loop(path, ns, pruneGate{Target: tgt, prune: f.prune}).Once(ctx)
+	printApplyFindings(s.out, a)
+	printApplyOutcomes(s.out, a.Result)
+	if a.Err != nil {
+		return withCode(exitFindings, fmt.Errorf("%s: %w", a.Stage, a.Err))
+	}
+	fmt.Fprintf(s.out, "applied %s: %s\n", a.Revision, countApplyOutcomes(a.ChangeSet, a.Result))
+	if !f.wait {
+		return nil
+	}
+	hs, err := tgt.Wait(ctx, a.Revision, f.timeout)
+	for _, h := range hs {
+		fmt.Fprintf(s.out, "%s\t%s\t%s\n", h.Ref, h.State, h.Reason)
+	}
+	if errors.Is(err, cluster.ErrJobFailed) || errors.Is(err, cluster.ErrWaitTimeout) {
+		return withCode(exitFindings, err)
+	}
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	return nil
+}
+
+// printApplyFindings prints the errors of a rejected revision, file:line first.
+func printApplyFindings(w io.Writer, a reconcile.Attempt) {
+	for _, r := range a.Findings {
+		for _, e := range r.Errors {
+			fmt.Fprintf(w, "%s:%d: %s/%s: %s: %s (%s)\n", r.File, r.LineOf(e.Field), r.Kind, r.Name, e.Field, e.Message, e.Rule)
+		}
+	}
+}
+
+// printApplyOutcomes prints every outcome that did something, failed or waits.
+func printApplyOutcomes(w io.Writer, res reconcile.ApplyResult) {
+	drift := map[string]bool{}
+	for _, r := range res.Drift {
+		drift[r.Key()] = true
+	}
+	for _, o := range res.Outcomes {
+		c := o.Change
+		switch {
+		case o.Err != "":
+			fmt.Fprintf(w, "%s %s: error: %s\n", c.Ref, c.Action, o.Err)
+		case drift[c.Ref.Key()]:
+			fmt.Fprintf(w, "%s drift: %s\n", c.Ref, o.Reason)
+		case !o.Done:
+			fmt.Fprintf(w, "%s %s: pending: %s\n", c.Ref, c.Action, o.Reason)
+		case c.Action != reconcile.ActionUnchanged || o.Reason != "":
+			fmt.Fprintf(w, "%s %s: %s\n", c.Ref, c.Action, o.Reason)
+		}
+	}
+}
+
+// countApplyOutcomes summarises a change set: "2 create, 1 prune, 10 unchanged, 1 drift".
+func countApplyOutcomes(cs reconcile.ChangeSet, res reconcile.ApplyResult) string {
+	n := map[reconcile.Action]int{}
+	for _, c := range cs.Changes {
+		n[c.Action]++
+	}
+	var keys []string
+	for a := range n {
+		keys = append(keys, string(a))
+	}
+	sort.Strings(keys)
+	out := ""
+	for _, k := range keys {
+		out += fmt.Sprintf("%d %s, ", n[reconcile.Action(k)], k)
+	}
+	return fmt.Sprintf("%s%d drift", out, len(res.Drift))
+}

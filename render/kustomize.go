@@ -1,0 +1,310 @@
+package render
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/api/resource"
+	"sigs.k8s.io/kustomize/api/types"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
+)
+
+// kustomize builds the kustomization in dir (kfile is its file name) with
+// krusty: plugins off, loads restricted to the kustomization's own tree and,
+// for bases, to the boundary (see boundary). Each resource becomes a document
+// whose origin is the file it came from; a build failure is one error
+// document for the kustomization file.
+func (r *renderer) kustomize(dir, kfile string) []Document {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return []Document{errDoc(r.origin(filepath.Join(dir, kfile)), err)}
+	}
+	kname := r.origin(filepath.Join(dir, kfile))
+	bound := r.boundary(abs)
+	if !r.opts.AllowRemoteBases {
+		if ref, in := findRemote(abs, bound); ref != "" {
+			return []Document{errDoc(r.origin(in), fmt.Errorf(
+				"kustomize build %s: remote base %q: %w", r.origin(dir), ref, ErrRemoteBase))}
+		}
+	}
+	fsys, err := newBoundedFS(abs, kfile, bound, r.opts.AllowRemoteBases)
+	if err != nil {
+		return []Document{errDoc(kname, fmt.Errorf("kustomize build %s: %w", r.origin(dir), err))}
+	}
+	m, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(fsys, abs)
+	if fsys.violation != "" {
+		err = fmt.Errorf("%s: %w %s; kustomize may only load below it", relTo(abs, fsys.violation),
+			ErrOutsideRoot, r.rootName(bound))
+		return []Document{errDoc(kname, fmt.Errorf("kustomize build %s: %w", r.origin(dir), err))}
+	}
+	if err != nil {
+		return []Document{errDoc(kname, fmt.Errorf("kustomize build %s: %w",
+			r.origin(dir), &cleanError{msg: r.relMessage(err.Error()), err: err}))}
+	}
+	docs := make([]Document, 0, m.Size())
+	for _, res := range m.Resources() {
+		docs = append(docs, r.resourceDoc(res, dir, kname, fsys.injected))
+	}
+	return docs
+}
+
+// resourceDoc turns one kustomize output resource into a document; dir is
+// the kustomization directory as given (origin paths are relative to it).
+func (r *renderer) resourceDoc(res *resource.Resource, dir, kname string, strip bool) Document {
+	o := Origin{File: kname}
+	if org, err := res.GetOrigin(); err == nil && org != nil {
+		switch {
+		case org.Repo != "":
+			o.File = org.Repo + "//" + org.Path
+		case org.Path != "":
+			p := filepath.Join(dir, filepath.FromSlash(org.Path))
+			o = Origin{File: r.origin(p), Line: r.lines.find(p, res.GetKind(), res.GetName())}
+		case org.ConfiguredIn != "":
+			o.File = r.origin(filepath.Join(dir, filepath.FromSlash(org.ConfiguredIn)))
+		}
+	}
+	if strip {
+		if err := res.SetOrigin(nil); err != nil {
+			return Document{Origin: o, Err: fmt.Errorf("%s/%s: remove origin annotation: %w", res.GetKind(), res.GetName(), err)}
+		}
+	}
+	data, err := res.AsYAML()
+	if err != nil {
+		return Document{Origin: o, Err: fmt.Errorf("%s/%s: %w", res.GetKind(), res.GetName(), err)}
+	}
+	if err := r.checkSize(len(data)); err != nil {
+		return Document{Origin: o, Err: err}
+	}
+	return Document{Origin: o, Data: data}
+}
+
+// boundary is the directory kustomize may not load from outside of: Root when
+// the kustomization is below it; else the nearest enclosing git work tree;
+// else the current directory when it encloses the kustomization; else the
+// kustomization directory itself.
+func (r *renderer) boundary(dir string) string {
+	if r.opts.Root != "" && within(r.base, dir) {
+		return r.base
+	}
+	for d := dir; ; {
+		if _, err := os.Stat(filepath.Join(d, ".git")); err == nil {
+			return d
+		}
+		up := filepath.Dir(d)
+		if up == d {
+			break
+		}
+		d = up
+	}
+	if within(r.cwd, dir) {
+		return r.cwd
+	}
+	return dir
+}
+
+// rootName names the load boundary for messages.
+func (r *renderer) rootName(bound string) string {
+	if bound == r.base && r.opts.Root != "" {
+		return filepath.ToSlash(r.opts.Root)
+	}
+	if o := r.origin(bound); o != "." {
+		return o
+	}
+	return "(the current directory)"
+}
+
+// relTo returns p relative to dir when it can, else p.
+func relTo(dir, p string) string {
+	if rel, err := filepath.Rel(dir, p); err == nil {
+		return filepath.ToSlash(rel)
+	}
+	return p
+}
+
+// within reports whether p is root or below it (both absolute and clean).
+func within(root, p string) bool {
+	rel, err := filepath.Rel(root, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// relMessage rewrites absolute paths below the base in a message to relative ones.
+func (r *renderer) relMessage(msg string) string {
+	for _, b := range []string{r.base, evalOr(r.base)} {
+		msg = strings.ReplaceAll(msg, b+string(filepath.Separator), "")
+		msg = strings.ReplaceAll(msg, "'"+b+"'", "'.'")
+	}
+	return cloneDir.ReplaceAllString(msg, "<remote>")
+}
+
+var cloneDir = regexp.MustCompile(regexp.QuoteMeta(filepath.Clean(os.TempDir())) + `/kustomize-[0-9]+`)
+
+func evalOr(p string) string {
+	if e, err := filepath.EvalSymlinks(p); err == nil {
+		return e
+	}
+	return p
+}
+
+// cleanError is a kustomize error with absolute paths made relative; it
+// unwraps to the original.
+type cleanError struct {
+	msg string
+	err error
+}
+
+func (e *cleanError) Error() string { return e.msg }
+func (e *cleanError) Unwrap() []error {
+	return []error{ErrKustomize, e.err}
+}
+
+// boundedFS is the disk seen through a fence: reads outside the boundary are
+// refused (and remembered), writes are refused, and the top kustomization
+// file gets `buildMetadata: [originAnnotations]` so each resource names the
+// file it came from.
+type boundedFS struct {
+	filesys.FileSystem
+	bound, top  string
+	topData     []byte
+	injected    bool // originAnnotations was added by us (strip it from output)
+	allowRemote bool
+	violation   string
+}
+
+func newBoundedFS(dir, kfile, bound string, allowRemote bool) (*boundedFS, error) {
+	top := filepath.Join(dir, kfile)
+	raw, err := os.ReadFile(top)
+	if err != nil {
+		return nil, unwrapPath(err)
+	}
+	data, injected, err := withOriginAnnotations(raw)
+	if err != nil {
+		data, injected = raw, false // let kustomize report the syntax error
+	}
+	return &boundedFS{FileSystem: filesys.MakeFsOnDisk(), bound: evalOr(bound), top: evalOr(top),
+		topData: data, injected: injected, allowRemote: allowRemote}, nil
+}
+
+// withOriginAnnotations adds originAnnotations to a kustomization's buildMetadata.
+func withOriginAnnotations(raw []byte) ([]byte, bool, error) {
+	n, err := kyaml.Parse(string(raw))
+	if err != nil {
+		return nil, false, err
+	}
+	bm, err := n.Pipe(kyaml.Lookup("buildMetadata"))
+	if err != nil {
+		return nil, false, err
+	}
+	var have []string
+	if bm != nil {
+		for _, v := range bm.Content() {
+			if v.Value == types.OriginAnnotations {
+				return raw, false, nil
+			}
+			have = append(have, v.Value)
+		}
+	}
+	list := kyaml.NewListRNode(append(have, types.OriginAnnotations)...)
+	if err := n.PipeE(kyaml.SetField("buildMetadata", list)); err != nil {
+		return nil, false, err
+	}
+	s, err := n.String()
+	return []byte(s), true, err
+}
+
+// allowed reports whether p may be read, remembering the first refusal.
+func (f *boundedFS) allowed(p string) bool {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return false
+	}
+	real := evalOr(abs)
+	if within(f.bound, real) {
+		return true
+	}
+	if f.allowRemote && inCloneDir(real) {
+		return true
+	}
+	if f.violation == "" {
+		f.violation = abs
+	}
+	return false
+}
+
+// inCloneDir reports whether p is inside a kustomize git clone
+// ($TMPDIR/kustomize-*), which remote bases are read from.
+func inCloneDir(p string) bool {
+	tmp := evalOr(filepath.Clean(os.TempDir()))
+	rel, err := filepath.Rel(tmp, p)
+	if err != nil || !within(tmp, p) {
+		return false
+	}
+	first, _, _ := strings.Cut(filepath.ToSlash(rel), "/")
+	return strings.HasPrefix(first, "kustomize-")
+}
+
+func (f *boundedFS) refuse(p string) error {
+	return fmt.Errorf("%s: %w", p, ErrOutsideRoot)
+}
+
+func (f *boundedFS) ReadFile(p string) ([]byte, error) {
+	if !f.allowed(p) {
+		return nil, f.refuse(p)
+	}
+	if abs, err := filepath.Abs(p); err == nil && evalOr(abs) == f.top {
+		return f.topData, nil
+	}
+	return f.FileSystem.ReadFile(p)
+}
+
+func (f *boundedFS) Open(p string) (filesys.File, error) {
+	if !f.allowed(p) {
+		return nil, f.refuse(p)
+	}
+	return f.FileSystem.Open(p)
+}
+
+func (f *boundedFS) IsDir(p string) bool { return f.allowed(p) && f.FileSystem.IsDir(p) }
+
+func (f *boundedFS) Exists(p string) bool { return f.allowed(p) && f.FileSystem.Exists(p) }
+
+func (f *boundedFS) ReadDir(p string) ([]string, error) {
+	if !f.allowed(p) {
+		return nil, f.refuse(p)
+	}
+	return f.FileSystem.ReadDir(p)
+}
+
+func (f *boundedFS) CleanedAbs(p string) (filesys.ConfirmedDir, string, error) {
+	if !f.allowed(p) {
+		return "", "", f.refuse(p)
+	}
+	return f.FileSystem.CleanedAbs(p)
+}
+
+func (f *boundedFS) Glob(pattern string) ([]string, error) {
+	if !f.allowed(filepath.Dir(pattern)) {
+		return nil, f.refuse(pattern)
+	}
+	return f.FileSystem.Glob(pattern)
+}
+
+var errReadOnly = errors.New("render: the file system is read-only")
+
+func (f *boundedFS) Create(string) (filesys.File, error) { return nil, errReadOnly }
+func (f *boundedFS) Mkdir(string) error                  { return errReadOnly }
+func (f *boundedFS) MkdirAll(string) error               { return errReadOnly }
+func (f *boundedFS) RemoveAll(string) error              { return errReadOnly }
+func (f *boundedFS) WriteFile(string, []byte) error      { return errReadOnly }
+
+func (f *boundedFS) Walk(p string, fn filepath.WalkFunc) error {
+	if !f.allowed(p) {
+		return f.refuse(p)
+	}
+	return f.FileSystem.Walk(p, fn)
+}

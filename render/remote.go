@@ -1,0 +1,119 @@
+package render
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+
+	"sigs.k8s.io/yaml"
+)
+
+// kustRefs is every field of a kustomization that can name another file,
+// directory or URL.
+type kustRefs struct {
+	Resources             []string  `json:"resources"`
+	Bases                 []string  `json:"bases"`
+	Components            []string  `json:"components"`
+	PatchesStrategicMerge []string  `json:"patchesStrategicMerge"`
+	Crds                  []string  `json:"crds"`
+	Configurations        []string  `json:"configurations"`
+	Generators            []string  `json:"generators"`
+	Transformers          []string  `json:"transformers"`
+	Validators            []string  `json:"validators"`
+	Patches               []pathRef `json:"patches"`
+	PatchesJSON6902       []pathRef `json:"patchesJson6902"`
+	Replacements          []pathRef `json:"replacements"`
+	OpenAPI               pathRef   `json:"openapi"`
+}
+
+type pathRef struct {
+	Path string `json:"path"`
+}
+
+func (k *kustRefs) all() []string {
+	var out []string
+	for _, l := range [][]string{k.Resources, k.Bases, k.Components, k.PatchesStrategicMerge,
+		k.Crds, k.Configurations, k.Generators, k.Transformers, k.Validators} {
+		out = append(out, l...)
+	}
+	for _, l := range [][]pathRef{k.Patches, k.PatchesJSON6902, k.Replacements, {k.OpenAPI}} {
+		for _, p := range l {
+			if p.Path != "" {
+				out = append(out, p.Path)
+			}
+		}
+	}
+	return out
+}
+
+// findRemote follows the local bases of the kustomization in dir (within
+// bound) and returns the first reference that names a remote location, with
+// the kustomization file that names it. Unreadable or malformed files are
+// left for kustomize to report.
+func findRemote(dir, bound string) (ref, in string) {
+	seen := map[string]bool{}
+	queue := []string{dir}
+	for len(queue) > 0 {
+		d := queue[0]
+		queue = queue[1:]
+		if seen[d] || !within(bound, d) {
+			continue
+		}
+		seen[d] = true
+		k := kustomizationFile(d)
+		if k == "" {
+			continue
+		}
+		raw, err := os.ReadFile(filepath.Join(d, k))
+		if err != nil {
+			continue
+		}
+		var refs kustRefs
+		if yaml.Unmarshal(raw, &refs) != nil {
+			continue
+		}
+		for _, s := range refs.all() {
+			local := filepath.Join(d, filepath.FromSlash(s))
+			if isRemote(s, local) {
+				return s, filepath.Join(d, k)
+			}
+			if fi, err := os.Stat(local); err == nil && fi.IsDir() {
+				queue = append(queue, local)
+			}
+		}
+	}
+	return "", ""
+}
+
+// remotePrefixes are the forms kustomize treats as remote (git or HTTP).
+var remotePrefixes = []string{"http://", "https://", "git@", "git::", "git://", "ssh://",
+	"file://", "gh:", "github.com/", "gitlab.com/", "bitbucket.org/"}
+
+// isRemote reports whether a kustomization reference s names a remote
+// location; local is where it would be on disk. References that exist on
+// disk are local; otherwise URL forms, scp-like `user@host:path`, and
+// `host.tld/org/repo` forms are remote.
+func isRemote(s, local string) bool {
+	s = strings.TrimSpace(s)
+	if strings.ContainsAny(s, "\n") { // inline generator/patch configuration
+		return false
+	}
+	lower := strings.ToLower(s)
+	for _, p := range remotePrefixes {
+		if strings.HasPrefix(lower, p) {
+			return true
+		}
+	}
+	if _, err := os.Stat(local); err == nil {
+		return false
+	}
+	if strings.Contains(s, "?ref=") || strings.Contains(s, "?version=") || strings.Contains(s, ".git//") {
+		return true
+	}
+	first, _, more := strings.Cut(s, "/")
+	if at := strings.Index(first, "@"); at > 0 && strings.Contains(first[at:], ":") {
+		return true
+	}
+	return more && strings.Contains(first, ".") && first != "." && first != ".." &&
+		!strings.HasPrefix(first, ".") && strings.Count(s, "/") >= 2
+}

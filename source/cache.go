@@ -1,0 +1,221 @@
+package source
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+
+	git "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing"
+)
+
+// cache is the part of CacheDir that belongs to one remote URL:
+//
+//	<CacheDir>/git/<sha256(url)[:16]>/
+//	  lock            flock(2)ed for the whole of a Fetch
+//	  shallow.git/    bare repository for shallow branch/tag fetches
+//	  full.git/       bare repository with whole histories (commits, submodules)
+//	  state.json      last revision delivered per ref
+//	  checkouts/<commit>[-s]/   published trees (never changed once renamed in)
+type cache struct {
+	dir string
+}
+
+func newCache(root, url string) cache {
+	sum := sha256.Sum256([]byte(url))
+	return cache{dir: filepath.Join(root, "git", hex.EncodeToString(sum[:8]))}
+}
+
+// lock takes the cache's exclusive lock, waiting until it is free or ctx is
+// done. The lock is released by the returned function (and by the kernel if
+// the process dies).
+func (c cache) lock(ctx context.Context) (func(), error) {
+	if err := os.MkdirAll(filepath.Join(c.dir, "checkouts"), 0o755); err != nil {
+		return nil, fmt.Errorf("cache: %w", err)
+	}
+	f, err := os.OpenFile(filepath.Join(c.dir, "lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("cache: %w", err)
+	}
+	unlock := func() {
+		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		f.Close()
+	}
+	got := make(chan error, 1)
+	go func() {
+		for {
+			err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX)
+			if !errors.Is(err, syscall.EINTR) {
+				got <- err
+				return
+			}
+		}
+	}()
+	select {
+	case err := <-got:
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("cache: lock: %w", err)
+		}
+		return unlock, nil
+	case <-ctx.Done():
+		go func() { // give the lock back as soon as it is granted
+			if <-got == nil {
+				unlock()
+			} else {
+				f.Close()
+			}
+		}()
+		return nil, fmt.Errorf("cache: waiting for the lock: %w", ctx.Err())
+	}
+}
+
+// openRepo opens (or creates) the bare repository name ("shallow.git" or
+// "full.git") with origin set to url. A repository that cannot be read is
+// removed and created again; reset then says why.
+func (c cache) openRepo(name, url string) (repo *git.Repository, reset string, err error) {
+	dir := filepath.Join(c.dir, name)
+	if _, statErr := os.Stat(dir); statErr == nil {
+		repo, err = git.PlainOpen(dir)
+		if err == nil {
+			err = checkRepo(repo)
+		}
+		if err == nil {
+			return repo, "", nil
+		}
+		reset = fmt.Sprintf("cache repository %s was unusable (%v); fetched again", name, err)
+		if rmErr := os.RemoveAll(dir); rmErr != nil {
+			return nil, "", fmt.Errorf("cache: remove corrupt %s: %w", dir, rmErr)
+		}
+	}
+	repo, err = git.PlainInit(dir, true)
+	if err != nil {
+		return nil, "", fmt.Errorf("cache: init %s: %w", dir, err)
+	}
+	_, err = repo.CreateRemote(&config.RemoteConfig{Name: "origin", URLs: []string{url}})
+	if err != nil {
+		return nil, "", fmt.Errorf("cache: %w", err)
+	}
+	return repo, reset, nil
+}
+
+// checkRepo reads the configuration and every reference's commit and tree,
+// which finds truncated or garbled packs, indexes and ref files.
+func checkRepo(repo *git.Repository) error {
+	if _, err := repo.Config(); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	refs, err := repo.References()
+	if err != nil {
+		return fmt.Errorf("references: %w", err)
+	}
+	defer refs.Close()
+	return refs.ForEach(func(r *plumbing.Reference) error {
+		if r.Type() != plumbing.HashReference {
+			return nil
+		}
+		if _, err := repo.Storer.EncodedObject(plumbing.AnyObject, r.Hash()); err != nil {
+			return fmt.Errorf("%s: %w", r.Name(), err)
+		}
+		c, err := peelCommit(repo, r.Hash())
+		if err != nil {
+			return fmt.Errorf("%s: %w", r.Name(), err)
+		}
+		if _, err := c.Tree(); err != nil {
+			return fmt.Errorf("%s: tree: %w", r.Name(), err)
+		}
+		return nil
+	})
+}
+
+// state records, per ref key, what was last delivered from this cache.
+type state struct {
+	Refs map[string]stateEntry `json:"refs"`
+}
+
+type stateEntry struct {
+	Revision string `json:"revision"`
+	Commit   string `json:"commit"`
+	Checkout string `json:"checkout"`
+}
+
+func (c cache) readState() state {
+	s := state{Refs: map[string]stateEntry{}}
+	b, err := os.ReadFile(filepath.Join(c.dir, "state.json"))
+	if err == nil {
+		_ = json.Unmarshal(b, &s) // an unreadable state only costs a re-check
+	}
+	if s.Refs == nil {
+		s.Refs = map[string]stateEntry{}
+	}
+	return s
+}
+
+func (c cache) writeState(s state) error {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := filepath.Join(c.dir, ".state.json.tmp")
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return fmt.Errorf("cache: %w", err)
+	}
+	if err := os.Rename(tmp, filepath.Join(c.dir, "state.json")); err != nil {
+		return fmt.Errorf("cache: %w", err)
+	}
+	return nil
+}
+
+// checkoutDir is where the tree of commit is published.
+func (c cache) checkoutDir(commit string, submodules bool) string {
+	name := commit
+	if submodules {
+		name += "-s"
+	}
+	return filepath.Join(c.dir, "checkouts", name)
+}
+
+// prune removes checkouts that no ref of st uses, keeping the keep newest
+// besides. Leftover temporary directories of crashed fetches go too (the
+// cache lock is held, so none is in progress).
+func (c cache) prune(st state, keep int) {
+	dir := filepath.Join(c.dir, "checkouts")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	inUse := map[string]bool{}
+	for _, e := range st.Refs {
+		inUse[filepath.Base(e.Checkout)] = true
+	}
+	type aged struct {
+		name string
+		mod  int64
+	}
+	var old []aged
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".tmp-") {
+			_ = os.RemoveAll(filepath.Join(dir, e.Name()))
+			continue
+		}
+		if inUse[e.Name()] {
+			continue
+		}
+		if info, err := e.Info(); err == nil {
+			old = append(old, aged{e.Name(), info.ModTime().UnixNano()})
+		}
+	}
+	sort.Slice(old, func(i, j int) bool { return old[i].mod > old[j].mod })
+	for i := keep; i < len(old); i++ {
+		_ = os.RemoveAll(filepath.Join(dir, old[i].name))
+	}
+}
