@@ -21,6 +21,8 @@ BENCHCOUNT  ?= 1
 TESTFLAGS   ?= -timeout 30m
 STATICCHECK_VERSION := v0.8.2
 TOOLS       := $(CURDIR)/bin/tools
+# sshd (the SSH transport tests) lives in /usr/sbin, which a non-root PATH may lack.
+export PATH := $(PATH):/usr/sbin
 
 # Packages (import paths) whose tests hold benchmarks / fuzz targets.
 bench_pkgs = $(sort $(dir $(shell grep -rl --include='*_test.go' '^func Benchmark' . 2>/dev/null | grep -v '^./e2e/controlplane/')))

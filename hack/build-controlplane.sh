@@ -22,7 +22,9 @@ cd "$here/e2e/controlplane"
 GOFLAGS=-mod=mod go mod tidy >&2
 for cmd in "${missing[@]}"; do
   echo "building $cmd $version (cold: ~8 minutes on 2 cores)" >&2
-  GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -ldflags=-s -o "$out/$cmd.tmp" "k8s.io/kubernetes/cmd/$cmd"
-  mv "$out/$cmd.tmp" "$out/$cmd"
+  GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -ldflags=-s -o "$out/$cmd.tmp.$$" "k8s.io/kubernetes/cmd/$cmd"
+  # A unique temporary name and an atomic rename: two builds at once (two
+  # test binaries, or make test and a manual run) cannot trip over each other.
+  mv -f "$out/$cmd.tmp.$$" "$out/$cmd"
 done
 echo "$out"

@@ -62,6 +62,15 @@ or runs it itself with its own Job/CronJob controllers.
 Every flag can also be set from the environment: JOBSYNC_ followed by the flag
 name in upper case with dashes as underscores (--state-dir is JOBSYNC_STATE_DIR).
 A flag on the command line wins over the environment.`,
+		Example: `  # check manifests as the API server would, in a pull request
+  jobsync validate -o github deploy/
+
+  # run a repository's CronJobs on this machine, no cluster needed
+  jobsync agent --repo https://github.com/acme/batch.git --path overlays/prod --target embedded
+
+  # see what the running agent is doing
+  jobsync get cronjobs
+  jobsync logs nightly-backup-29300000`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}

@@ -168,8 +168,9 @@ func lookup(env func(string) (string, bool), name string) (string, bool) {
 
 func newSourceCmd(s streams) *cobra.Command {
 	c := &cobra.Command{
-		Use:   "source",
-		Short: "Try the Git and local-directory sources by hand",
+		Use:     "source",
+		Short:   "Try the Git and local-directory sources by hand",
+		Example: `  jobsync source fetch https://github.com/acme/batch.git --ref main --path overlays/prod`,
 	}
 	c.AddCommand(newSourceFetchCmd(s))
 	return c
