@@ -187,7 +187,10 @@ func (e *Engine) syncSchedule(b *batch, cj *batchv1.CronJob) (at time.Time, ok, 
 		// AlreadyExists is not an error: another actor made it, or we did.
 		return requeue()
 	}
-	cj.Status.Active = append(cj.Status.Active, info.ref())
+	if info.Finished == "" {
+		// A finished Job of the slot (AlreadyExists) is not active any more.
+		cj.Status.Active = append(cj.Status.Active, info.ref())
+	}
 	cj.Status.LastScheduleTime = mtp(scheduled)
 	fired = true
 	return requeue()

@@ -282,3 +282,30 @@ func TestTrigger(t *testing.T) {
 		t.Fatal("Trigger of a missing CronJob succeeded")
 	}
 }
+
+// TestCronJobSubMinuteSlotsShareOneJob: Job names have minute resolution, so
+// two slots of one minute map to one Job; the second is AlreadyExists, which
+// is not an error, does not make a second Job, and does not put the finished
+// Job back into status.active.
+func TestCronJobSubMinuteSlotsShareOneJob(t *testing.T) {
+	v := newEnv(t)
+	v.apply(testCronJob("cj", "@every 20s", nil))
+	v.at(20*time.Second + time.Second)
+	name := slotJob("cj", 0)
+	v.exit(v.onlyActivePod(name), 0)
+	v.at(40*time.Second + time.Second)
+	if got := jobNames(v.jobs()); got != name {
+		t.Fatalf("jobs %q, want only %q", got, name)
+	}
+	cj := v.cronJob("cj")
+	if len(cj.Status.Active) != 0 {
+		t.Fatalf("status.active %+v: the finished Job came back", cj.Status.Active)
+	}
+	if lst := cj.Status.LastScheduleTime; lst == nil || !lst.Time.Equal(t0.Add(40*time.Second)) {
+		t.Fatalf("lastScheduleTime %v, want the 40 s slot", lst)
+	}
+	v.at(60*time.Second + time.Second)
+	if v.job(slotJob("cj", time.Minute)) == nil {
+		t.Fatalf("the next minute's slot did not run: %s", jobNames(v.jobs()))
+	}
+}

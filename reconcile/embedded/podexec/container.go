@@ -136,6 +136,7 @@ func (r *podRun) execOnce(c *corev1.Container, list *[]corev1.ContainerStatus, i
 	}
 	err = cmd.Wait()
 	close(p.exited)
+	_ = os.Remove(r.x.pidPath(r.pod.Namespace, r.pod.Name, c.Name))
 	r.mu.Lock()
 	delete(r.procs, c.Name)
 	r.mu.Unlock()
@@ -157,6 +158,8 @@ func (r *podRun) startProc(cmd *exec.Cmd, name string, list *[]corev1.ContainerS
 	}
 	p := &proc{pid: cmd.Process.Pid, exited: make(chan struct{})}
 	r.procs[name] = p
+	// Best effort: without the file, an agent SIGKILLed now cannot reap it later.
+	_ = r.x.writePidFile(r.pod.Namespace, r.pod.Name, name, p.pid)
 	st := &(*list)[i]
 	st.State = corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: now}}
 	st.Started, st.Ready = ptrBool(true), true

@@ -6,6 +6,9 @@
 // in the container statuses, in-place restarts for restartPolicy OnFailure,
 // and SIGTERM then SIGKILL after terminationGracePeriodSeconds on Kill. Images
 // are never pulled: a container without a command fails with reason NoCommand.
+// Each running container's process group is recorded in a pid file next to
+// its log, so that after the agent was SIGKILLed (its containers survive it)
+// the next one can Reap them.
 //
 // The entry point is New, which returns an Executor (a Runner).
 package podexec

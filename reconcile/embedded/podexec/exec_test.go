@@ -310,3 +310,57 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(2 * time.Millisecond)
 	}
 }
+
+// TestReapOrphans plays an agent that was SIGKILLed: its container keeps
+// running (its own process group) until the next agent reaps it from the pid
+// file, which is the only trace left.
+func TestReapOrphans(t *testing.T) {
+	dir := t.TempDir()
+	o := DefaultOptions()
+	o.LogDir = dir
+	old, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pod := shPod("orphan", corev1.RestartPolicyNever, sh("main", "echo ready; sleep 300; echo never"))
+	h, err := old.Start(context.Background(), pod, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool {
+		data, _ := os.ReadFile(old.LogPath("ns", "orphan", "main"))
+		return string(data) == "ready\n"
+	})
+	// The pid file is written right after the process started (which may
+	// already have printed).
+	waitFor(t, func() bool { _, err := os.Stat(old.pidPath("ns", "orphan", "main")); return err == nil })
+	next, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := next.Reap(pod)
+	if err != nil || n != 1 {
+		t.Fatalf("Reap = %d, %v; want 1 process group killed", n, err)
+	}
+	st := wait(t, h)
+	if term := st.ContainerStatuses[0].State.Terminated; term == nil || term.ExitCode != 137 {
+		t.Fatalf("the orphan was not SIGKILLed: %+v", st.ContainerStatuses[0].State)
+	}
+	if n, err := next.Reap(pod); n != 0 || err != nil {
+		t.Fatalf("second Reap = %d, %v; want nothing left", n, err)
+	}
+	done := shPod("done", corev1.RestartPolicyNever, sh("main", "exit 0"))
+	wait(t, mustStart(t, next, done))
+	if _, err := os.Stat(next.pidPath("ns", "done", "main")); !os.IsNotExist(err) {
+		t.Fatalf("pid file left after the container ended: %v", err)
+	}
+}
+
+func mustStart(t *testing.T, x *Executor, p *corev1.Pod) Handle {
+	t.Helper()
+	h, err := x.Start(context.Background(), p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
