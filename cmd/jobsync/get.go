@@ -204,8 +204,11 @@ func printCronJobs(w io.Writer, l []batchv1.CronJob, showNS, wide bool, now time
 		if c.Spec.TimeZone != nil {
 			tz = *c.Spec.TimeZone
 		}
-		suspend := c.Spec.Suspend != nil && *c.Spec.Suspend
-		fmt.Fprintf(tw, "%s%s\t%s\t%s\t%t\t%d\t%s\t%s", nsCol(showNS, c.Namespace+"\t"), c.Name, c.Spec.Schedule, tz,
+		suspend := "False" // as kubectl prints it
+		if c.Spec.Suspend != nil && *c.Spec.Suspend {
+			suspend = "True"
+		}
+		fmt.Fprintf(tw, "%s%s\t%s\t%s\t%s\t%d\t%s\t%s", nsCol(showNS, c.Namespace+"\t"), c.Name, c.Spec.Schedule, tz,
 			suspend, len(c.Status.Active), ago(c.Status.LastScheduleTime, now), age(c.CreationTimestamp, now))
 		if wide {
 			names, images := containerCols(c.Spec.JobTemplate.Spec.Template.Spec.Containers)
