@@ -10,7 +10,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
+	"k8s.io/client-go/tools/leaderelection"
 
 	"github.com/jobsync/jobsync/agent"
 	"github.com/jobsync/jobsync/reconcile"
@@ -29,6 +31,7 @@ type agentFlags struct {
 	notifyURL, notifySecretFile                                string
 	leaderElect                                                bool
 	leaseName, identity                                        string
+	leaseDuration, renewDeadline, retryPeriod                  time.Duration
 	kube                                                       agentKubeFlags
 	git                                                        agentGitFlags
 }
@@ -78,6 +81,10 @@ directory: its content) unless --ref is given, which fetches that ref from it.`,
 	fl.BoolVar(&f.leaderElect, "leader-elect", false, "cluster target: only the replica holding a Lease reconciles")
 	fl.StringVar(&f.leaseName, "lease-name", "", "Lease name for --leader-elect (default jobsync-<sync-name>)")
 	fl.StringVar(&f.identity, "identity", "", "this replica's identity for --leader-elect (default: hostname)")
+	dle := agent.DefaultLeaderElection()
+	fl.DurationVar(&f.leaseDuration, "leader-elect-lease-duration", dle.LeaseDuration, "--leader-elect: how long standbys wait after the last renewal before taking the Lease over")
+	fl.DurationVar(&f.renewDeadline, "leader-elect-renew-deadline", dle.RenewDeadline, "--leader-elect: how long the leader keeps retrying a renewal before it stops reconciling (less than the lease duration)")
+	fl.DurationVar(&f.retryPeriod, "leader-elect-retry-period", dle.RetryPeriod, "--leader-elect: time between attempts to acquire or renew the Lease")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	f.kube.register(c)
@@ -144,6 +151,10 @@ func (f agentFlags) agentOptions(log *slog.Logger, tgt *openedTarget) (agent.Opt
 	ao := agent.DefaultOptions()
 	ao.Socket = filepath.Join(f.stateDir, agent.SocketName)
 	ao.Listen, ao.Logger, ao.Runtime = f.listen, log, tgt.runtime
+	if len(tgt.collectors) > 0 {
+		ao.Registry = prometheus.NewRegistry()
+		ao.Registry.MustRegister(tgt.collectors...)
+	}
 	if f.webhookSecretFile != "" {
 		secret, err := readSecretFile(f.webhookSecretFile, "--webhook-secret-file")
 		if err != nil {
@@ -169,6 +180,11 @@ func (f agentFlags) agentOptions(log *slog.Logger, tgt *openedTarget) (agent.Opt
 			return ao, fmt.Errorf("--leader-elect needs the cluster target (it is %s)", tgt.name)
 		}
 		le := *tgt.leader
+		le.LeaseDuration, le.RenewDeadline, le.RetryPeriod = f.leaseDuration, f.renewDeadline, f.retryPeriod
+		if f.retryPeriod <= 0 || float64(f.renewDeadline) <= leaderelection.JitterFactor*float64(f.retryPeriod) || f.leaseDuration <= f.renewDeadline {
+			return ao, fmt.Errorf("--leader-elect-lease-duration %s, --leader-elect-renew-deadline %s, --leader-elect-retry-period %s: need lease duration > renew deadline > 1.2 × retry period > 0",
+				f.leaseDuration, f.renewDeadline, f.retryPeriod)
+		}
 		le.Name = orDefault(f.leaseName, "jobsync-"+f.sync)
 		le.Identity = f.identity
 		if le.Identity == "" {

@@ -30,6 +30,8 @@ func openEmbeddedTarget(_ context.Context, f agentFlags, log *slog.Logger, why s
 	}
 	eo := embedded.DefaultOptions()
 	eo.StateDir, eo.Runner, eo.LogPath = f.stateDir, x, x.LogPath
+	runMetrics := agent.NewRunMetrics()
+	eo.Observer = runMetrics
 	e, err := embedded.New(eo)
 	if err != nil {
 		if errors.Is(err, embedded.ErrLocked) {
@@ -38,7 +40,8 @@ func openEmbeddedTarget(_ context.Context, f agentFlags, log *slog.Logger, why s
 		return nil, err
 	}
 	done := make(chan struct{})
-	ot := &openedTarget{name: "embedded", why: why, target: e.Target(), runtime: engineRuntime{e}}
+	ot := &openedTarget{name: "embedded", why: why, target: e.Target(), runtime: engineRuntime{e},
+		collectors: runMetrics.Collectors()}
 	ot.start = func(ctx context.Context) error {
 		go func() {
 			defer close(done)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -78,8 +79,10 @@ type openedTarget struct {
 	target    reconcile.Target
 	runtime   agent.Runtime
 	leader    *agent.LeaderElection
-	start     func(ctx context.Context) error
-	close     func()
+	// collectors are the target's own metrics, served on /metrics.
+	collectors []prometheus.Collector
+	start      func(ctx context.Context) error
+	close      func()
 }
 
 // openTarget picks and opens the target named by --target.

@@ -46,6 +46,8 @@ type Options struct {
 	// LogPath, when set, names the log file of one container of a pod (the
 	// executor's layout); LogPaths reports it.
 	LogPath func(namespace, pod, container string) string
+	// Observer, when set, is told of scheduled and finished runs (metrics).
+	Observer Observer
 }
 
 // DefaultOptions returns the real clock, a 5 m safety re-sync, a 10 s poll of
