@@ -186,17 +186,22 @@ func (f agentFlags) agentOptions(log *slog.Logger, tgt *openedTarget) (agent.Opt
 				f.leaseDuration, f.renewDeadline, f.retryPeriod)
 		}
 		le.Name = orDefault(f.leaseName, "jobsync-"+f.sync)
-		le.Identity = f.identity
-		if le.Identity == "" {
-			h, err := os.Hostname()
-			if err != nil {
-				return ao, fmt.Errorf("--identity: %w", err)
-			}
-			le.Identity = h
+		if le.Identity = f.replicaIdentity(); le.Identity == "" {
+			return ao, fmt.Errorf("--leader-elect: no --identity given and no host name to use instead")
 		}
 		ao.LeaderElection = &le
 	}
 	return ao, nil
+}
+
+// replicaIdentity names this replica: --identity, else the host name (the
+// pod name in a cluster), else "".
+func (f agentFlags) replicaIdentity() string {
+	if f.identity != "" {
+		return f.identity
+	}
+	h, _ := os.Hostname()
+	return h
 }
 
 func newLogger(s streams, format, level string) (*slog.Logger, error) {

@@ -111,6 +111,9 @@ func openClusterTarget(cfg *rest.Config, from string, f agentFlags) (*openedTarg
 	co := cluster.DefaultOptions()
 	co.Sync, co.Namespace, co.AllowEmpty = f.sync, orDefault(f.namespace, "default"), f.allowEmpty
 	co.QPS, co.Burst = f.kube.qps, f.kube.burst
+	if id := f.replicaIdentity(); id != "" {
+		co.EventInstance = id // Events say which replica applied
+	}
 	t, err := cluster.New(cfg, co)
 	if err != nil {
 		return nil, err

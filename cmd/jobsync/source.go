@@ -51,12 +51,19 @@ func (g *sourceFlags) register(c *cobra.Command) {
 	fl.StringVar(&g.keyringFile, "verify-signatures", "", "OpenPGP keyring file: refuse commits not signed by one of its keys")
 }
 
-// newSource returns a local source when repo is an existing directory, else
-// a Git source for the URL repo. ref and path apply to Git only (a local
-// source is the directory itself: pass the sub-directory as repo).
+// newSource returns a local source when repo is an existing directory and
+// ref is empty, else a Git source for the URL (or local repository) repo.
 func newSource(repo, ref, path, cacheDir string, g *sourceFlags, env func(string) (string, bool)) (source.Source, error) {
 	if st, err := os.Stat(repo); err == nil && st.IsDir() {
-		return source.NewLocal(source.LocalOptions{Dir: filepath.Join(repo, filepath.FromSlash(path))})
+		if ref == "" {
+			return source.NewLocal(source.LocalOptions{Dir: filepath.Join(repo, filepath.FromSlash(path))})
+		}
+		// A local repository with --ref: fetch that ref as from any remote.
+		abs, err := filepath.Abs(repo)
+		if err != nil {
+			return nil, fmt.Errorf("--repo %s: %w", repo, err)
+		}
+		repo = "file://" + filepath.ToSlash(abs)
 	}
 	opts := source.DefaultGitOptions()
 	opts.URL, opts.Path, opts.MaxSize, opts.RecurseSubmodules = repo, path, g.maxSize, g.recurseSubmodules
@@ -226,7 +233,7 @@ Exit status: 0, or 1 when the fetch failed, or 2 on a usage error.`,
 		},
 	}
 	g.register(c)
-	c.Flags().StringVar(&ref, "ref", "main", `branch, tag, "semver:RANGE", commit hash, or "branch:"/"tag:"/"commit:" prefixed`)
+	c.Flags().StringVar(&ref, "ref", "", `branch, tag, "semver:RANGE", commit hash, or "branch:"/"tag:"/"commit:" prefixed; default: the remote's default branch, or a local directory as it is`)
 	c.Flags().StringVar(&path, "path", "", "directory inside the repository to hand out")
 	c.Flags().StringVar(&cacheDir, "cache-dir", "", "cache of repositories and checkouts (default <user cache>/jobsync/source)")
 	return c
