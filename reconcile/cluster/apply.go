@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/types"
+
 	"github.com/jobsync/jobsync/reconcile"
 )
 
@@ -21,6 +23,11 @@ type result struct {
 	rec *record
 	// drop removes the record (prunes, orphans).
 	drop bool
+	// event is the reason of the Event recorded on the object when the
+	// change wrote to the cluster ("" = it did not); uid names the object
+	// when rec does not (prunes).
+	event string
+	uid   types.UID
 }
 
 func done(c reconcile.Change, reason string) reconcile.Outcome {
@@ -54,6 +61,7 @@ func (t *Target) Apply(ctx context.Context, cs reconcile.ChangeSet) (reconcile.A
 		next[k] = v
 	}
 	var errs []string
+	var results []result
 	for _, stage := range stagesOf(items) {
 		if len(errs) > 0 {
 			for _, it := range stage {
@@ -62,6 +70,7 @@ func (t *Target) Apply(ctx context.Context, cs reconcile.ChangeSet) (reconcile.A
 			continue
 		}
 		for _, r := range t.runStage(ctx, cs.Revision, stage) {
+			results = append(results, r)
 			res.Outcomes = append(res.Outcomes, r.out)
 			if r.drift {
 				res.Drift = append(res.Drift, r.out.Change.Ref)
@@ -77,10 +86,13 @@ func (t *Target) Apply(ctx context.Context, cs reconcile.ChangeSet) (reconcile.A
 			}
 		}
 	}
+	var saveErr error
 	if !next.equal(old) {
-		if err := t.saveRecords(ctx, next); err != nil {
-			return res, err
-		}
+		saveErr = t.saveRecords(ctx, next)
+	}
+	t.recordEvents(ctx, cs.Revision, results)
+	if saveErr != nil {
+		return res, saveErr
 	}
 	if len(errs) > 0 {
 		return res, fmt.Errorf("%w: %d change(s): %s", ErrApply, len(errs), strings.Join(errs, "; "))

@@ -40,7 +40,7 @@ func (t *Target) applyJob(ctx context.Context, revision string, it *item) result
 		if err != nil {
 			return failed(c, err)
 		}
-		return result{out: done(c, c.Reason), rec: t.newRecord(d, revision, obj)}
+		return result{out: done(c, c.Reason), rec: t.newRecord(d, revision, obj), event: EventApplied}
 	case live.GetAnnotations()[reconcile.AnnotationSpecHash] == d.Hash:
 		fields := it.old.Fields
 		if !it.hasOld || it.old.Hash != d.Hash {
@@ -57,14 +57,18 @@ func (t *Target) applyJob(ctx context.Context, revision string, it *item) result
 		if err != nil {
 			return failed(c, err)
 		}
-		return result{out: done(c, "drift put back: "+why), drift: true, rec: t.newRecord(d, revision, obj)}
+		return result{out: done(c, "drift put back: "+why), drift: true, rec: t.newRecord(d, revision, obj), event: EventDriftCorrected}
 	}
 	// The live Job has another spec: mutable changes go in place, unless the
 	// server already refused this spec in place.
 	if !it.hasOld || it.old.Immutable != d.Hash {
 		obj, err := t.ssa(ctx, it.res, d, false)
 		if err == nil {
-			return result{out: done(c, reasonInPlace), drift: c.Action == reconcile.ActionUnchanged, rec: t.newRecord(d, revision, obj)}
+			r := result{out: done(c, reasonInPlace), drift: c.Action == reconcile.ActionUnchanged, rec: t.newRecord(d, revision, obj), event: EventApplied}
+			if r.drift {
+				r.event = EventDriftCorrected
+			}
+			return r
 		}
 		if !immutable(err) {
 			return failed(c, err)
@@ -124,7 +128,7 @@ func (t *Target) replaceJob(ctx context.Context, revision string, it *item, live
 	if err != nil {
 		return failed(c, err)
 	}
-	return result{out: done(c, "recreated: "+c.Reason), rec: t.newRecord(d, revision, obj)}
+	return result{out: done(c, "recreated: "+c.Reason), rec: t.newRecord(d, revision, obj), event: EventRecreated}
 }
 
 // deleteAndWait deletes the Job (only the one with uid) with the configured

@@ -115,13 +115,13 @@ func (t *Target) applyObject(ctx context.Context, revision string, it *item) res
 		if err != nil {
 			return failed(c, err)
 		}
-		return result{out: done(c, "drift put back: "+why), drift: true, rec: t.newRecord(c.Desired, revision, obj)}
+		return result{out: done(c, "drift put back: "+why), drift: true, rec: t.newRecord(c.Desired, revision, obj), event: EventDriftCorrected}
 	}
 	obj, err := t.ssa(ctx, it.res, c.Desired, false)
 	if err != nil {
 		return failed(c, err)
 	}
-	return result{out: done(c, c.Reason), rec: t.newRecord(c.Desired, revision, obj)}
+	return result{out: done(c, c.Reason), rec: t.newRecord(c.Desired, revision, obj), event: EventApplied}
 }
 
 // driftReason says how live differs from what jobsync applied ("" = it does

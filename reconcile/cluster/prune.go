@@ -51,7 +51,7 @@ func (t *Target) prune(ctx context.Context, it *item) result {
 	case err != nil:
 		return failed(c, fmt.Errorf("%s: prune: %w", c.Ref, err))
 	}
-	return result{out: done(c, "left Git; deleted"), drop: true}
+	return result{out: done(c, "left Git; deleted"), drop: true, event: EventPruned, uid: uid}
 }
 
 // keepReason says why a live object must not be pruned ("" = prune it).

@@ -51,16 +51,29 @@ type Options struct {
 	PollInterval time.Duration
 	// Clock drives waits.
 	Clock clock.WithTicker
+	// Events records a Kubernetes Event (events.k8s.io/v1) on every object
+	// the target creates, updates, recreates, prunes or puts back after
+	// drift, and a Warning on one it fails to apply or prune. Best effort:
+	// an Event that cannot be recorded never fails the apply (EventStats
+	// counts it).
+	Events bool
+	// MaxEvents bounds the Events of one Apply; the rest are dropped.
+	MaxEvents int
+	// EventInstance is the Events' reportingInstance, e.g. the pod name
+	// (default "jobsync-<Sync>").
+	EventInstance string
 }
 
 // DefaultOptions returns sync "default" with its inventory in namespace
 // "default", field manager "jobsync", 200 QPS / 400 burst, 16 workers,
-// Foreground deletion and a 2 m deletion timeout.
+// Foreground deletion, a 2 m deletion timeout, and Events on (at most 200
+// per apply).
 func DefaultOptions() Options {
 	return Options{
 		Sync: "default", Namespace: "default", FieldManager: FieldManager, QPS: 200, Burst: 400, Workers: 16,
 		RecreatePropagation: PropagationForeground, DeleteTimeout: 2 * time.Minute,
 		PollInterval: 250 * time.Millisecond, Clock: clock.RealClock{},
+		Events: true, MaxEvents: 200,
 	}
 }
 
@@ -69,6 +82,8 @@ type Target struct {
 	opts   Options
 	dyn    dynamic.Interface
 	mapper *restmapper.DeferredDiscoveryRESTMapper
+	// events is nil when Options.Events is off.
+	events *recorder
 }
 
 var _ reconcile.Target = (*Target)(nil)
@@ -127,7 +142,13 @@ func New(cfg *rest.Config, opts Options) (*Target, error) {
 		return nil, fmt.Errorf("cluster target: discovery client: %w", err)
 	}
 	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disc))
-	return &Target{opts: opts, dyn: dyn, mapper: mapper}, nil
+	t := &Target{opts: opts, dyn: dyn, mapper: mapper}
+	if opts.Events {
+		if t.events, err = newRecorder(c, hc, &t.opts); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
 }
 
 // Name returns "cluster".
