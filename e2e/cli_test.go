@@ -50,7 +50,7 @@ var (
 )
 
 // jobsyncBin builds cmd/jobsync once per test binary.
-func jobsyncBin(t *testing.T) string {
+func jobsyncBin(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "jobsync-e2e-bin-")

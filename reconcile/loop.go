@@ -51,6 +51,11 @@ type LoopOptions struct {
 	// Interval between reconciles, and Jitter, the fraction of it added at random.
 	Interval time.Duration
 	Jitter   float64
+	// Debounce spaces triggered reconciles: a trigger that comes sooner than
+	// Debounce after the start of the previous reconcile waits until then,
+	// and every trigger that arrives meanwhile joins it. A lone trigger runs
+	// at once; a burst of pushes costs about one reconcile per Debounce.
+	Debounce time.Duration
 	// Policy is used when the tree has no .jobsync.yaml at its root; when nil,
 	// policy.DefaultConfig().
 	Policy *policy.Config
@@ -63,9 +68,10 @@ type LoopOptions struct {
 	Clock clock.WithTicker
 }
 
-// DefaultLoopOptions returns a 1m interval with 10% jitter on the real clock.
+// DefaultLoopOptions returns a 1m interval with 10% jitter and a 1s
+// debounce of triggers on the real clock.
 func DefaultLoopOptions() LoopOptions {
-	return LoopOptions{Sync: "default", Interval: time.Minute, Jitter: 0.1, Clock: clock.RealClock{}}
+	return LoopOptions{Sync: "default", Interval: time.Minute, Jitter: 0.1, Debounce: time.Second, Clock: clock.RealClock{}}
 }
 
 // Loop reconciles a source into a target, one revision at a time.
@@ -103,6 +109,7 @@ func (l *Loop) Status() Status {
 // applied; sources and targets bound their own waits.
 func (l *Loop) Run(ctx context.Context, trigger <-chan struct{}, report func(Attempt)) {
 	for ctx.Err() == nil {
+		started := l.opts.Clock.Now()
 		a := l.Once(context.WithoutCancel(ctx))
 		if report != nil {
 			report(a)
@@ -114,7 +121,30 @@ func (l *Loop) Run(ctx context.Context, trigger <-chan struct{}, report func(Att
 			return
 		case <-trigger:
 			t.Stop()
+			if !l.debounce(ctx, started, trigger) {
+				return
+			}
 		case <-t.C():
+		}
+	}
+}
+
+// debounce waits until Debounce has passed since started, absorbing the
+// triggers that arrive meanwhile. It returns false when ctx ends first.
+func (l *Loop) debounce(ctx context.Context, started time.Time, trigger <-chan struct{}) bool {
+	wait := l.opts.Debounce - l.opts.Clock.Since(started)
+	if wait <= 0 {
+		return true
+	}
+	t := l.opts.Clock.NewTimer(wait)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-trigger:
+		case <-t.C():
+			return true
 		}
 	}
 }

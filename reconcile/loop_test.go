@@ -154,7 +154,7 @@ func TestLoopRunTriggersAndStops(t *testing.T) {
 	tgt := &memTarget{inv: Inventory{}}
 	clk := clocktesting.NewFakeClock(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC))
 	opts := DefaultLoopOptions()
-	opts.Clock, opts.Jitter = clk, 0
+	opts.Clock, opts.Jitter, opts.Debounce = clk, 0, 0 // debounce: TestLoopDebouncesTriggers
 	loop := NewLoop(r, tgt, opts)
 	ctx, cancel := context.WithCancel(context.Background())
 	trigger := make(chan struct{})
@@ -174,5 +174,58 @@ func TestLoopRunTriggersAndStops(t *testing.T) {
 	<-done
 	if st := loop.Status(); st.Attempts != 3 || st.Failures != 0 {
 		t.Fatalf("status: %+v", st)
+	}
+}
+
+// TestLoopDebouncesTriggers: a trigger within Debounce of the previous
+// reconcile's start waits for the rest of it, triggers meanwhile join it,
+// and a trigger after a quiet spell runs at once.
+func TestLoopDebouncesTriggers(t *testing.T) {
+	r := &repo{dir: t.TempDir()}
+	r.write(t, "main@sha1:1", map[string]string{"cj.yaml": goodCronJob})
+	clk := clocktesting.NewFakeClock(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC))
+	opts := DefaultLoopOptions()
+	opts.Clock, opts.Jitter, opts.Debounce = clk, 0, time.Second
+	loop := NewLoop(r, &memTarget{inv: Inventory{}}, opts)
+	ctx, cancel := context.WithCancel(context.Background())
+	trigger := make(chan struct{}, 1)
+	attempts := make(chan Attempt, 10)
+	done := make(chan struct{})
+	go func() { loop.Run(ctx, trigger, func(a Attempt) { attempts <- a }); close(done) }()
+	waitTimer := func() {
+		for !clk.HasWaiters() {
+			runtime.Gosched() // the loop is about to wait on a timer
+		}
+	}
+
+	<-attempts // at once, at T0
+	waitTimer()
+	trigger <- struct{}{} // at T0: within the debounce
+	waitTimer()
+	for range 3 {
+		trigger <- struct{}{} // a burst while the loop waits: joins the wait
+		for len(trigger) > 0 {
+			runtime.Gosched()
+		}
+	}
+	select {
+	case a := <-attempts:
+		t.Fatalf("a reconcile at %s, before the debounce passed", a.Started)
+	default:
+	}
+	clk.Step(time.Second)
+	if a := <-attempts; !a.Started.Equal(clk.Now()) {
+		t.Fatalf("debounced reconcile started at %s, want %s", a.Started, clk.Now())
+	}
+	waitTimer()
+	clk.Step(2 * time.Second) // quiet: not a tick yet (1m interval)
+	trigger <- struct{}{}
+	if a := <-attempts; !a.Started.Equal(clk.Now()) {
+		t.Fatalf("a lone trigger ran at %s, want at once (%s)", a.Started, clk.Now())
+	}
+	cancel()
+	<-done
+	if st := loop.Status(); st.Attempts != 3 {
+		t.Fatalf("%d attempts, want 3 (start, one for the burst, the lone trigger)", st.Attempts)
 	}
 }

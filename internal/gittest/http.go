@@ -158,7 +158,9 @@ func (s *HTTPServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *HTTPServer) authorize(r *http.Request) (user string, ok bool) {
-	o := s.opts
+	s.mu.Lock()
+	o := s.opts // SetBasicAuth may change it
+	s.mu.Unlock()
 	if o.Username == "" && o.Password == "" && o.Token == "" {
 		return "", true
 	}
