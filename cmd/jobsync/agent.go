@@ -106,7 +106,7 @@ func runAgent(parent context.Context, s streams, f agentFlags) error {
 	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// 1. the source of revisions.
-	src, desc, err := f.git.source(f.repo, f.ref, f.path, filepath.Join(f.stateDir, "git"), s.env)
+	src, desc, err := f.git.source(f.repo, f.ref, filepath.Join(f.stateDir, "git"), s.env, log)
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
