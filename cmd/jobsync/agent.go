@@ -25,6 +25,7 @@ type agentFlags struct {
 	repo, ref, path, target, stateDir, sync, namespace, listen string
 	interval                                                   time.Duration
 	jitter                                                     float64
+	debounce                                                   time.Duration
 	allowEmpty                                                 bool
 	logFormat, logLevel                                        string
 	webhookSecretFile                                          string
@@ -73,6 +74,7 @@ directory: its content) unless --ref is given, which fetches that ref from it.`,
 	fl.StringVarP(&f.namespace, "namespace", "n", "", "namespace for namespaced objects without one (cluster: also the inventory's); default \"default\"")
 	fl.DurationVar(&f.interval, "interval", time.Minute, "time between reconciles")
 	fl.Float64Var(&f.jitter, "jitter", 0.1, "random extra delay, as a fraction of --interval")
+	fl.DurationVar(&f.debounce, "debounce", time.Second, "pushes (webhooks, jobsync reconcile) within this long of the last reconcile's start join one reconcile")
 	fl.BoolVar(&f.allowEmpty, "allow-empty", false, "allow a revision that renders no objects (prunes everything)")
 	fl.StringVar(&f.listen, "listen", "", "TCP address for /healthz, /readyz, /metrics, /status and /hooks/* (e.g. :8080)")
 	fl.StringVar(&f.webhookSecretFile, "webhook-secret-file", "", "file with the webhook secret; enables /hooks/github, /hooks/gitlab, /hooks/generic")
@@ -121,6 +123,7 @@ func runAgent(parent context.Context, s streams, f agentFlags) error {
 	// 3. the loop and the agent around it.
 	lo := reconcile.DefaultLoopOptions()
 	lo.Sync, lo.Namespace, lo.Interval, lo.Jitter = f.sync, orDefault(f.namespace, "default"), f.interval, f.jitter
+	lo.Debounce = f.debounce
 	lo.Plan.AllowEmpty = f.allowEmpty
 	loop := reconcile.NewLoop(src, tgt.target, lo)
 	ao, err := f.agentOptions(log, tgt)
