@@ -14,7 +14,7 @@ import (
 // sub-path is left to the loop. What the source noticed on the way (a
 // rewritten history, a cache fetched again, skipped submodules) is logged.
 func (g *agentGitFlags) source(repo, ref, cacheDir string, env func(string) (string, bool), log *slog.Logger) (reconcile.Source, string, error) {
-	src, err := newSource(repo, ref, "", cacheDir, (*sourceFlags)(g), env)
+	src, err := newSource(repo, ref, "", cacheDir, g, env)
 	if err != nil {
 		return nil, "", err
 	}

@@ -17,8 +17,7 @@ func init() { register(newSourceCmd) }
 
 // sourceFlags are the Git source's settings. Secrets come from files (or the
 // environment variables in sourceSecretEnv), never from flag values: those
-// show in ps and shell history. The fields are those of agentGitFlags, in
-// the same order, so that one converts to the other.
+// show in ps and shell history. The agent uses the same flags.
 type sourceFlags struct {
 	usernameFile, passwordFile, tokenFile string
 	sshKeyFile, sshPassphraseFile         string

@@ -148,7 +148,7 @@ func (e *Engine) syncSchedule(b *batch, cj *batchv1.CronJob) (at time.Time, ok, 
 	if u.recent.IsZero() {
 		return requeue()
 	}
-	if u.missed > tooManyMissed {
+	if u.missed > schedule.TooManyMissed {
 		warn(ReasonTooManyMissedTimes, "too many missed start times. Set or decrease .spec.startingDeadlineSeconds or check clock skew")
 	}
 	scheduled := u.recent

@@ -1,28 +1,17 @@
 package embedded
 
 import (
-	"errors"
 	"time"
 
 	"github.com/robfig/cron/v3"
 	batchv1 "k8s.io/api/batch/v1"
-)
 
-// TODO(schedule): switch to schedule.MostRecentUnmet / schedule.Next once
-// package schedule has them; this is the same algorithm as the upstream
-// CronJob controller (pkg/controller/cronjob/utils.go).
+	"github.com/jobsync/jobsync/schedule"
+)
 
 // nextScheduleDelta pads the requeue after a fire time, as upstream does,
 // against small clock skews.
 const nextScheduleDelta = 100 * time.Millisecond
-
-// tooManyMissed is the count of missed start times above which the
-// controller emits TooManyMissedTimes (and still runs the latest one).
-const tooManyMissed = 100
-
-// errBadSchedule is returned for a schedule that parses but never fires
-// sensibly (two fire times less than a second apart, or none in 5 years).
-var errBadSchedule = errors.New("time difference between two schedules is less than 1 second")
 
 // unmet is the result of mostRecentScheduleTime.
 type unmet struct {
@@ -36,46 +25,22 @@ type unmet struct {
 	missed int64
 }
 
-// mostRecentScheduleTime finds the most recent unmet fire time of cj at now.
-// now must be in the CronJob's zone (the schedule is evaluated in now's
-// location). With withDeadline, the search never starts before now −
-// startingDeadlineSeconds.
+// mostRecentScheduleTime finds the most recent unmet fire time of cj at now
+// with package schedule (the upstream controller's algorithm). now must be
+// in the CronJob's zone. With withDeadline, the search never starts before
+// now − startingDeadlineSeconds.
 func mostRecentScheduleTime(cj *batchv1.CronJob, now time.Time, sched cron.Schedule, withDeadline bool) (unmet, error) {
-	earliest := cj.CreationTimestamp.Time
+	var last *time.Time
 	if cj.Status.LastScheduleTime != nil {
-		earliest = cj.Status.LastScheduleTime.Time
+		t := cj.Status.LastScheduleTime.Time
+		last = &t
 	}
-	if withDeadline && cj.Spec.StartingDeadlineSeconds != nil {
-		if d := now.Add(-time.Duration(*cj.Spec.StartingDeadlineSeconds) * time.Second); d.After(earliest) {
-			earliest = d
-		}
+	var sds *int64
+	if withDeadline {
+		sds = cj.Spec.StartingDeadlineSeconds
 	}
-	earliest = earliest.In(now.Location())
-	res := unmet{earliest: earliest}
-	t1 := sched.Next(earliest)
-	if t1.IsZero() {
-		return res, errBadSchedule
-	}
-	t2 := sched.Next(t1)
-	if now.Before(t1) {
-		return res, nil
-	}
-	if now.Before(t2) {
-		res.recent, res.missed = t1, 1
-		return res, nil
-	}
-	between := int64(t2.Sub(t1).Round(time.Second).Seconds())
-	if between < 1 {
-		return res, errBadSchedule
-	}
-	res.missed = int64(now.Sub(t1).Seconds())/between + 1
-	// Start one interval before the estimated earliest missed time and walk
-	// forward: exact for regular schedules and @every, correct for uneven ones.
-	from := t1.Add(time.Duration((res.missed-2)*between) * time.Second)
-	for t := sched.Next(from); !t.IsZero() && !t.After(now); t = sched.Next(t) {
-		res.recent = t
-	}
-	return res, nil
+	u, err := schedule.MostRecentUnmet(sched, now.Location(), cj.CreationTimestamp.Time, last, sds, now)
+	return unmet{earliest: u.Earliest.In(now.Location()), recent: u.Time, missed: u.Missed}, err
 }
 
 // nextRequeue returns when the CronJob should be synced again: the fire time
