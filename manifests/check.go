@@ -3,6 +3,7 @@ package manifests
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 
@@ -17,8 +18,17 @@ type Options struct {
 	// Workers is how many documents are checked at once; 0 means GOMAXPROCS.
 	Workers int
 	// SkipUnstructured leaves Result.Unstructured nil, for callers that only
-	// report (jobsync validate): it halves the memory the results keep.
+	// report: it halves the memory the results keep.
 	SkipUnstructured bool
+	// Each, when set, is called in the worker for every result as soon as it
+	// is checked, before duplicates are marked (their errors are then placed
+	// before anything Each added). jobsync validate applies the policies here
+	// and drops the decoded objects, so that they never pile up.
+	Each func(r *Result)
+	// DropLines, for callers that only report findings: right after Each,
+	// every finding gets its line and the document's line index is dropped,
+	// so that LineOf gives only the object's line afterwards.
+	DropLines bool
 }
 
 // DefaultOptions returns the API server's behaviour: documents up to 3 MiB
@@ -45,7 +55,15 @@ func Check(inputs []Input, opts Options) []Result {
 	for range workers {
 		wg.Go(func() {
 			for i := range next {
-				out[i] = checkOne(inputs[i], opts)
+				r := &out[i]
+				*r = checkOne(inputs[i], opts)
+				r.upstream = len(r.Errors)
+				if opts.Each != nil {
+					opts.Each(r)
+				}
+				if opts.DropLines {
+					dropLines(r)
+				}
 			}
 		})
 	}
@@ -127,7 +145,9 @@ func markDuplicates(results []Result) {
 		prev := &results[j]
 		msg := fmt.Sprintf("%s: %s is already defined at %s:%d; each object may appear once",
 			field.Duplicate(field.NewPath("metadata", "name"), r.Name).ErrorBody(), ref3(r), prev.File, prev.Line)
-		r.Errors = append(r.Errors, Finding{Field: "metadata.name", Type: string(field.ErrorTypeDuplicate), Message: msg, Rule: RuleUpstream})
+		dup := Finding{Field: "metadata.name", Type: string(field.ErrorTypeDuplicate), Message: msg, Rule: RuleUpstream, Line: r.nameLine}
+		r.Errors = slices.Insert(r.Errors, min(r.upstream, len(r.Errors)), dup)
+		r.upstream++
 	}
 }
 
@@ -148,4 +168,29 @@ func setLines(r *Result) {
 			}
 		}
 	}
+}
+
+// dropLines resolves the lines of r's findings and then lets go of its line
+// index, keeping the line of metadata.name for a later duplicate error. An
+// index that is not built and that no finding needs is kept: it costs only a
+// reference to the document, while building it would cost a parse.
+func dropLines(r *Result) {
+	if r.lines == nil || (!r.lines.built() && !needsLines(r)) {
+		return
+	}
+	setLines(r)
+	r.nameLine = r.LineOf("metadata.name")
+	r.lines = nil
+}
+
+// needsLines reports whether a finding of r has no line yet.
+func needsLines(r *Result) bool {
+	for _, fs := range [][]Finding{r.Errors, r.Warnings} {
+		for _, f := range fs {
+			if f.Line == 0 {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -82,11 +82,13 @@ func (r *Result) decodeHeader(data []byte) (header, bool) {
 		r.addError("", typeInvalid, fmt.Sprintf("document is %s, not a Kubernetes object: expected a mapping with apiVersion, kind and metadata", jsonKind(j[0])))
 		return header{}, false
 	}
-	r.APIVersion, _ = obj["apiVersion"].(string)
-	r.Kind, _ = obj["kind"].(string)
+	// Copies: the parsed strings share the document's text, which the
+	// Result should not keep alive once the object is dropped.
+	r.APIVersion = cloneString(obj["apiVersion"])
+	r.Kind = cloneString(obj["kind"])
 	if md, ok := obj["metadata"].(map[string]interface{}); ok {
-		r.Name, _ = md["name"].(string)
-		r.Namespace, _ = md["namespace"].(string)
+		r.Name = cloneString(md["name"])
+		r.Namespace = cloneString(md["namespace"])
 	}
 	if r.APIVersion == "" {
 		r.addError("apiVersion", typeRequired, "Required value: not a Kubernetes object: apiVersion must be set (for Jobs and CronJobs: batch/v1)")
@@ -99,6 +101,12 @@ func (r *Result) decodeHeader(data []byte) (header, bool) {
 	}
 	r.Unstructured = &unstructured.Unstructured{Object: obj}
 	return header{json: j, obj: obj}, true
+}
+
+// cloneString returns a copy of v when it is a string, else "".
+func cloneString(v interface{}) string {
+	s, _ := v.(string)
+	return strings.Clone(s)
 }
 
 // jsonKind names the JSON value that starts with b.

@@ -1,7 +1,6 @@
 package manifests
 
 import (
-	"bytes"
 	"math"
 	"slices"
 	"strconv"
@@ -71,19 +70,22 @@ func (p *fastParser) child(path, key string) string {
 }
 
 // splitLines keeps the content lines (no blank or comment-only lines);
-// nil when a line has a tab in its indentation or a document marker.
+// nil when a line has a tab in its indentation or a document marker. The
+// document is copied into one string that every line (and every scalar
+// parsed from it) shares, instead of one allocation per line.
 func splitLines(data []byte) []fastLine {
-	var out []fastLine
+	s := string(data)
+	out := make([]fastLine, 0, strings.Count(s, "\n")+1)
 	num := 0
-	for len(data) > 0 {
+	for len(s) > 0 {
 		num++
-		var line []byte
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			line, data = data[:i], data[i+1:]
+		var line string
+		if i := strings.IndexByte(s, '\n'); i >= 0 {
+			line, s = s[:i], s[i+1:]
 		} else {
-			line, data = data, nil
+			line, s = s, ""
 		}
-		line = bytes.TrimRight(line, " \r")
+		line = strings.TrimRight(line, " \r")
 		ind := 0
 		for ind < len(line) && line[ind] == ' ' {
 			ind++
@@ -92,10 +94,13 @@ func splitLines(data []byte) []fastLine {
 		if len(rest) == 0 || rest[0] == '#' {
 			continue
 		}
-		if rest[0] == '\t' || bytes.HasPrefix(line, []byte("---")) || bytes.HasPrefix(line, []byte("...")) || bytes.IndexByte(rest, '\t') >= 0 {
+		if rest[0] == '\t' || strings.HasPrefix(line, "---") || strings.HasPrefix(line, "...") || strings.IndexByte(rest, '\t') >= 0 {
 			return nil
 		}
-		out = append(out, fastLine{indent: ind, num: num, text: string(rest)})
+		out = append(out, fastLine{indent: ind, num: num, text: rest})
+	}
+	if len(out) == 0 {
+		return nil
 	}
 	return out
 }
@@ -377,6 +382,12 @@ var yaml11Special = map[string]bool{
 	"null": true, "Null": true, "NULL": true, "~": true,
 }
 
+// isYAML11Special reports whether s is one of yaml11Special's words; the
+// length test spares most keys and scalars the map lookup.
+func isYAML11Special(s string) bool {
+	return len(s) <= 5 && yaml11Special[s]
+}
+
 // resolvePlain gives a plain scalar's value with goyaml.v2's rules: words
 // that start with a letter and are not special are strings, small decimal
 // integers are ints, and everything else is left to goyaml.v2.
@@ -385,7 +396,7 @@ func resolvePlain(s string) (interface{}, bool) {
 		return nil, true
 	}
 	c := s[0]
-	if (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '/') && !yaml11Special[s] {
+	if (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '/') && !isYAML11Special(s) {
 		return s, true
 	}
 	if len(s) < 18 && (s == "0" || c >= '1' && c <= '9') {
@@ -447,7 +458,7 @@ func isQuantityLike(s string) bool {
 // ...) are left to goyaml.v2.
 func resolveKey(k string) (string, bool) {
 	c := k[0]
-	if (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') && !yaml11Special[k] {
+	if (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') && !isYAML11Special(k) {
 		return k, true
 	}
 	return "", false

@@ -26,7 +26,7 @@ func TestCasesGolden(t *testing.T) {
 			fmt.Fprintf(&b, "%s:%d: error %s %s: %s [%s]\n", r.File, f.Line, f.Type, f.Field, f.Message, f.Rule)
 		}
 		for _, f := range r.Warnings {
-			if f.Rule == RuleUpstream && strings.HasPrefix(f.Field, "spec.template") || strings.HasPrefix(f.Field, "spec.jobTemplate.spec.template") {
+			if f.Rule == RuleUpstream && (strings.HasPrefix(f.Field, "spec.template") || strings.HasPrefix(f.Field, "spec.jobTemplate.spec.template")) {
 				continue // pod template warnings belong to the pod spec rules
 			}
 			fmt.Fprintf(&b, "%s:%d: warning %s: %s [%s]\n", r.File, f.Line, f.Field, f.Message, f.Rule)

@@ -43,6 +43,10 @@ func (x *lineIndex) lookup(path string) (int, bool) {
 	return int(l), ok
 }
 
+// built reports whether the index has been built (call it only from the
+// goroutine that used lookup).
+func (x *lineIndex) built() bool { return x.data == nil }
+
 func (x *lineIndex) build() {
 	if !x.buildFast() {
 		x.buildNodes()

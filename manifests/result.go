@@ -61,6 +61,12 @@ type Result struct {
 	// lines maps API field paths to lines in File (see LineOf); built on
 	// first use from the document's YAML.
 	lines *lineIndex
+	// upstream counts the leading Errors that Check itself found (the
+	// duplicate error is inserted after them, before any policy finding).
+	upstream int
+	// nameLine is the line of metadata.name once the line index is dropped
+	// (Options.DropLines); 0 while the index is kept.
+	nameLine int
 }
 
 // Valid reports whether the document has no errors.

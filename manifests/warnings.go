@@ -2,6 +2,8 @@ package manifests
 
 import (
 	"fmt"
+	"sync"
+	"sync/atomic"
 
 	batchv1 "k8s.io/api/batch/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -25,7 +27,7 @@ func jobWarnings(job *batchv1.Job) []Finding {
 func cronJobWarnings(cj *batchv1.CronJob) []Finding {
 	ws := nameWarnings(createMeta(cj.ObjectMeta).Name)
 	ws = append(ws, jobSpecWarnings(&cj.Spec.JobTemplate.Spec, field.NewPath("spec", "jobTemplate", "spec"))...)
-	if sched, err := schedule.ParseCron(cj.Spec.Schedule); err == nil && cj.Spec.Schedule != "" && schedule.NeverFires(sched) {
+	if cj.Spec.Schedule != "" && scheduleNeverFires(cj.Spec.Schedule) {
 		ws = append(ws, Finding{
 			Field:   "spec.schedule",
 			Message: fmt.Sprintf("schedule %q never fires: no time matches it within five years, so no Job is ever created (the controller reports InvalidSchedule)", cj.Spec.Schedule),
@@ -34,6 +36,31 @@ func cronJobWarnings(cj *batchv1.CronJob) []Finding {
 		})
 	}
 	return ws
+}
+
+// neverFires remembers scheduleNeverFires's answers: a repository has few
+// distinct schedules, and sampling one costs microseconds. It stops growing
+// at maxNeverFires entries.
+var (
+	neverFires      sync.Map // schedule string → bool
+	neverFiresCount atomic.Int32
+)
+
+const maxNeverFires = 4096
+
+// scheduleNeverFires reports whether spec parses and matches no time.
+func scheduleNeverFires(spec string) bool {
+	if v, ok := neverFires.Load(spec); ok {
+		return v.(bool)
+	}
+	sched, err := schedule.ParseCron(spec)
+	never := err == nil && schedule.NeverFires(sched)
+	if neverFiresCount.Load() < maxNeverFires {
+		if _, loaded := neverFires.LoadOrStore(spec, never); !loaded {
+			neverFiresCount.Add(1)
+		}
+	}
+	return never
 }
 
 // nameWarnings: Job and CronJob names become pod names and hostnames.

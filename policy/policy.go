@@ -23,12 +23,17 @@ const TypePolicyViolation = "PolicyViolation"
 // (minimum interval, DST transitions in the coming year).
 func Apply(results []manifests.Result, cfg Config, now time.Time) {
 	for i := range results {
-		r := &results[i]
-		if !r.Checked || r.Object == nil {
-			continue
-		}
-		applyOne(r, cfg, now)
+		ApplyTo(&results[i], cfg, now)
 	}
+}
+
+// ApplyTo is Apply for one result; it is safe to call from several
+// goroutines on different results (manifests.Options.Each does).
+func ApplyTo(r *manifests.Result, cfg Config, now time.Time) {
+	if !r.Checked || r.Object == nil {
+		return
+	}
+	applyOne(r, cfg, now)
 }
 
 // hit is one policy finding before severity and suppression.

@@ -4,8 +4,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"sigs.k8s.io/kustomize/api/konfig"
 )
@@ -83,13 +86,37 @@ func (r *renderer) walk(dir string) []Document {
 		return nil
 	})
 	sort.Slice(entries, func(i, j int) bool { return entries[i].key < entries[j].key })
-	var docs []Document
-	for _, e := range entries {
-		if e.err != nil {
-			docs = append(docs, errDoc(r.origin(e.path), unwrapPath(e.err)))
-			continue
+	perFile := make([][]Document, len(entries))
+	parallel(len(entries), func(i int) {
+		if e := entries[i]; e.err != nil {
+			perFile[i] = []Document{errDoc(r.origin(e.path), unwrapPath(e.err))}
+		} else {
+			perFile[i] = r.renderFile(e.path)
 		}
-		docs = append(docs, r.renderFile(e.path)...)
+	})
+	n := 0
+	for _, d := range perFile {
+		n += len(d)
+	}
+	docs := make([]Document, 0, n)
+	for _, d := range perFile {
+		docs = append(docs, d...)
 	}
 	return docs
+}
+
+// parallel calls fn(0) ... fn(n-1) on up to GOMAXPROCS goroutines (reading
+// and splitting files is independent per file) and waits for them.
+func parallel(n int, fn func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				fn(i)
+			}
+		})
+	}
+	wg.Wait()
 }

@@ -134,8 +134,16 @@ func runValidate(s streams, paths []string, f validateFlags) error {
 	}
 	mopts := manifests.DefaultOptions()
 	mopts.MaxDocumentBytes = ropts.MaxDocumentBytes
+	// Policies run in Check's workers, right after each document is checked;
+	// the decoded objects are dropped there (only the findings are reported),
+	// which keeps the memory of a large run small.
+	now := validateNow()
+	mopts.Each = func(r *manifests.Result) {
+		policy.ApplyTo(r, cfg, now)
+		r.Object, r.Unstructured = nil, nil
+	}
+	mopts.DropLines = true
 	results := manifests.Check(validateInputs(docs), mopts)
-	policy.Apply(results, cfg, validateNow())
 
 	opts := report.DefaultOptions()
 	opts.ToolVersion = version
