@@ -54,7 +54,12 @@ configured (in-cluster, or a kubeconfig), else embedded, and says which.
 
 --repo is a Git URL (https, ssh, git, file) or a local path. A local path is
 read as it is (a Git working tree: HEAD plus uncommitted changes; a plain
-directory: its content) unless --ref is given, which fetches that ref from it.`,
+directory: its content) unless --ref is given, which fetches that ref from it.
+
+SIGTERM or SIGINT lets the reconcile under way finish (no stage is left half
+applied), then exits 0. Every flag can also be set from the environment:
+JOBSYNC_ and the flag name in upper case, dashes as underscores
+(--webhook-secret-file is JOBSYNC_WEBHOOK_SECRET_FILE).`,
 		Example: `  # run the bundled examples locally, no cluster needed
   jobsync agent --repo ./examples --path overlays/dev --target embedded
 
