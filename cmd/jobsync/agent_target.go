@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
@@ -127,6 +126,3 @@ func openClusterTarget(cfg *rest.Config, from string, f agentFlags) (*openedTarg
 	return &openedTarget{name: "cluster", why: from, target: t, leader: &le,
 		start: func(context.Context) error { return nil }, close: func() {}}, nil
 }
-
-// stateSub is a directory inside the state directory.
-func stateSub(stateDir, name string) string { return filepath.Join(stateDir, name) }

@@ -13,11 +13,10 @@ import (
 
 // files are the credentials the control plane is started with.
 type files struct {
-	token      string
-	tokenFile  string
-	saKey      string
-	saPub      string
-	kubeconfig string
+	token     string
+	tokenFile string
+	saKey     string
+	saPub     string
 }
 
 // writeSecrets writes a token auth file with one system:masters token and a

@@ -215,7 +215,7 @@ func applyConfig(d *reconcile.Desired) *unstructured.Unstructured {
 func fieldsHash(obj *unstructured.Unstructured, manager string) string {
 	for _, m := range obj.GetManagedFields() {
 		if m.Manager == manager && m.Operation == metav1.ManagedFieldsOperationApply && m.Subresource == "" && m.FieldsV1 != nil {
-			sum := sha256.Sum256(m.FieldsV1.Raw)
+			sum := sha256.Sum256(m.FieldsV1.GetRawBytes())
 			return hex.EncodeToString(sum[:12])
 		}
 	}
