@@ -1,12 +1,15 @@
 package embedded
 
 import (
+	"reflect"
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/jobsync/jobsync/reconcile"
 )
 
 // jobInfo is what the CronJob controller reads of a child Job.
@@ -32,12 +35,14 @@ func (i jobInfo) ref() corev1.ObjectReference {
 // their history, full objects (and their pods) would not fit the memory
 // budget, and no controller needs more than this. The store has them in full.
 type doneJob struct {
-	info        jobInfo
-	owners      []metav1.OwnerReference
-	annotations map[string]string
-	ttl         *int32
-	finishedAt  time.Time
-	pods        []string
+	info   jobInfo
+	owners []metav1.OwnerReference
+	// specHash is the Job's jobsync.io/spec-hash annotation, the only one
+	// a controller reads of a finished Job.
+	specHash   string
+	ttl        *int32
+	finishedAt time.Time
+	pods       []string
 }
 
 // coolJob turns a finished Job of the cache into its summary and drops its
@@ -47,7 +52,7 @@ func (c *cache) coolJob(key string) {
 	if j == nil || !jobFinished(j) {
 		return
 	}
-	d := &doneJob{info: infoOf(key, j), owners: j.OwnerReferences, annotations: j.Annotations,
+	d := &doneJob{info: infoOf(key, j), owners: c.sharedOwners(key, j.OwnerReferences), specHash: j.Annotations[reconcile.AnnotationSpecHash],
 		ttl: j.Spec.TTLSecondsAfterFinished, finishedAt: jobFinishTime(j), pods: sortedKeys(c.podsByOwner[j.UID])}
 	for _, pk := range d.pods {
 		delete(c.pods, pk)
@@ -55,6 +60,19 @@ func (c *cache) coolJob(key string) {
 	delete(c.podsByOwner, j.UID)
 	delete(c.jobs, key)
 	c.done[key] = d
+}
+
+// sharedOwners returns the owner references of another finished Job of the
+// same controller when they are equal to owners (the Jobs of one CronJob
+// all have the same), else owners: one copy kept instead of one per Job.
+// Neither is ever modified.
+func (c *cache) sharedOwners(key string, owners []metav1.OwnerReference) []metav1.OwnerReference {
+	for k := range c.jobsByOwner[controllerUID(owners)] {
+		if d := c.done[k]; d != nil && k != key && reflect.DeepEqual(d.owners, owners) {
+			return d.owners
+		}
+	}
+	return owners
 }
 
 // setJob stores a Job; a new object under the key (another UID) replaces
@@ -101,15 +119,16 @@ func (c *cache) jobInfo(key string) (jobInfo, []metav1.OwnerReference, bool) {
 	return jobInfo{}, nil, false
 }
 
-// jobAnnotations returns a Job's annotations and whether it is finished.
-func (c *cache) jobAnnotations(key string) (map[string]string, bool, bool) {
+// jobSpecHash returns a Job's jobsync.io/spec-hash annotation and whether
+// it is finished.
+func (c *cache) jobSpecHash(key string) (string, bool, bool) {
 	if j := c.jobs[key]; j != nil {
-		return j.Annotations, jobFinished(j), true
+		return j.Annotations[reconcile.AnnotationSpecHash], jobFinished(j), true
 	}
 	if d := c.done[key]; d != nil {
-		return d.annotations, true, true
+		return d.specHash, true, true
 	}
-	return nil, false, false
+	return "", false, false
 }
 
 // podKeys returns the keys of a Job's pods, sorted.

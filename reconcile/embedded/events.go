@@ -2,10 +2,10 @@ package embedded
 
 import (
 	"bytes"
-	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // Event types, as Kubernetes names them.
@@ -56,8 +56,13 @@ func EventKey(kind Kind, namespace, name string) string {
 	return string(kind) + "/" + namespace + "/" + name
 }
 
-// eventPrefix is the key prefix of an object's events in the event bucket:
-// the object's key and a NUL, then a big-endian sequence number.
+// An object's events are one value of the event bucket under its EventKey:
+// its ring (see event_codec.go). Earlier versions stored one entry per event
+// under eventPrefix and a big-endian sequence number; those are still read
+// (as the oldest) and are folded into the ring by the next AddEvent.
+
+// eventPrefix is the key prefix of an object's events as earlier versions
+// stored them: the object's key and a NUL, then a sequence number.
 func eventPrefix(key string) []byte { return append([]byte(key), 0) }
 
 // AddEvent appends ev to the object's ring, dropping the oldest beyond the
@@ -67,28 +72,52 @@ func (t *Tx) AddEvent(key string, ev Event) error {
 	if err != nil {
 		return err
 	}
-	seq, err := b.NextSequence()
+	entries, err := t.ringEntries(b, key, true)
 	if err != nil {
-		return fmt.Errorf("events %s: %w", key, err)
+		return err
 	}
-	data, err := json.Marshal(ev)
+	data, err := encodeEvent(ev)
 	if err != nil {
 		return fmt.Errorf("events %s: encode: %w", key, err)
 	}
-	prefix := eventPrefix(key)
-	if err := b.Put(binary.BigEndian.AppendUint64(prefix, seq), data); err != nil {
+	entries = append(entries, data)
+	if len(entries) > t.ring {
+		entries = entries[1:]
+	}
+	if err := b.Put([]byte(key), encodeRing(entries)); err != nil {
 		return fmt.Errorf("events %s: %w", key, err)
 	}
-	c := b.Cursor()
-	first, _ := c.Seek(prefix)
-	n := 0
-	for k := first; k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-		n++
-	}
-	if n > t.ring && first != nil {
-		return b.Delete(first)
-	}
 	return nil
+}
+
+// ringEntries returns the encoded events of the object, oldest first: the
+// earlier versions' entries (re-encoded, and deleted when fold is set),
+// then the ring's.
+func (t *Tx) ringEntries(b *bolt.Bucket, key string, fold bool) ([][]byte, error) {
+	var entries [][]byte
+	prefix := eventPrefix(key)
+	c := b.Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		ev, err := decodeEvent(v)
+		if err != nil {
+			return nil, fmt.Errorf("events %s: decode: %w", key, err)
+		}
+		data, err := encodeEvent(ev)
+		if err != nil {
+			return nil, fmt.Errorf("events %s: encode: %w", key, err)
+		}
+		entries = append(entries, data)
+	}
+	if fold && len(entries) > 0 {
+		if err := deletePrefix(c, prefix); err != nil {
+			return nil, fmt.Errorf("events %s: %w", key, err)
+		}
+	}
+	ring, err := decodeRing(b.Get([]byte(key)))
+	if err != nil {
+		return nil, fmt.Errorf("events %s: decode: %w", key, err)
+	}
+	return append(entries, ring...), nil
 }
 
 // Events returns the object's events, oldest first.
@@ -97,12 +126,14 @@ func (t *Tx) Events(key string) ([]Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	prefix := eventPrefix(key)
+	entries, err := t.ringEntries(b, key, false)
+	if err != nil {
+		return nil, err
+	}
 	var evs []Event
-	c := b.Cursor()
-	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-		var ev Event
-		if err := json.Unmarshal(v, &ev); err != nil {
+	for _, data := range entries {
+		ev, err := decodeEvent(data)
+		if err != nil {
 			return nil, fmt.Errorf("events %s: decode: %w", key, err)
 		}
 		evs = append(evs, ev)
@@ -116,10 +147,47 @@ func (t *Tx) DeleteEvents(key string) error {
 	if err != nil {
 		return err
 	}
-	prefix := eventPrefix(key)
-	c := b.Cursor()
+	if err := deletePrefix(b.Cursor(), eventPrefix(key)); err != nil {
+		return fmt.Errorf("events %s: %w", key, err)
+	}
+	if err := b.Delete([]byte(key)); err != nil {
+		return fmt.Errorf("events %s: %w", key, err)
+	}
+	return nil
+}
+
+func deletePrefix(c *bolt.Cursor, prefix []byte) error {
 	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Seek(prefix) {
 		if err := c.Delete(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// migrateEventsV2 folds the events of a version 2 store (one entry per
+// event) into one ring per object, keeping every event and their order.
+func (t *Tx) migrateEventsV2() error {
+	b, err := t.bucket(KindEvent)
+	if err != nil {
+		return err
+	}
+	const seqLen = 8
+	var keys []string
+	c := b.Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		if n := len(k) - seqLen - 1; n >= 0 && k[n] == 0 {
+			if key := string(k[:n]); len(keys) == 0 || keys[len(keys)-1] != key {
+				keys = append(keys, key)
+			}
+		}
+	}
+	for _, key := range keys {
+		entries, err := t.ringEntries(b, key, true)
+		if err != nil {
+			return err
+		}
+		if err := b.Put([]byte(key), encodeRing(entries)); err != nil {
 			return fmt.Errorf("events %s: %w", key, err)
 		}
 	}

@@ -18,8 +18,13 @@ import (
 const StoreFile = "state.db"
 
 // storeSchema is the layout version written in the meta bucket. A store with
-// another version is refused instead of being misread.
-const storeSchema = "2"
+// another version is refused instead of being misread, except version 2
+// (one entry per event, JSON): read as it is, and migrated to 3 (one ring
+// per object, see events.go) when opened read-write.
+const (
+	storeSchema   = "3"
+	storeSchemaV2 = "2"
+)
 
 // Kind names one bucket of the store.
 type Kind string
@@ -118,7 +123,7 @@ func (s *Store) init() error {
 		if m == nil {
 			return nil
 		}
-		if v := string(m.Get([]byte(metaSchema))); v != storeSchema {
+		if v := string(m.Get([]byte(metaSchema))); v != storeSchema && v != storeSchemaV2 {
 			return fmt.Errorf("schema version %q, this jobsync reads %q: use the matching jobsync version or a new state dir", v, storeSchema)
 		}
 		return nil
@@ -135,7 +140,13 @@ func (s *Store) init() error {
 				return err
 			}
 		}
-		return tx.Bucket([]byte(kindMeta)).Put([]byte(metaSchema), []byte(storeSchema))
+		meta := tx.Bucket([]byte(kindMeta))
+		if string(meta.Get([]byte(metaSchema))) == storeSchemaV2 {
+			if err := (&Tx{tx: tx, ring: s.opts.EventsPerObject}).migrateEventsV2(); err != nil {
+				return fmt.Errorf("migrate schema %s to %s: %w", storeSchemaV2, storeSchema, err)
+			}
+		}
+		return meta.Put([]byte(metaSchema), []byte(storeSchema))
 	})
 }
 
@@ -162,6 +173,14 @@ type Tx struct {
 	ring int
 }
 
+// bucketFill is how full bbolt fills a page of the bucket when it splits
+// one (bbolt's default is half). Measured with 10,000 CronJobs: the Pod
+// bucket's pages went from 44% to 75% full (41 to 24 MB); the others, whose
+// keys are inserted between neighbours or rewritten in place, got no
+// better or worse (a 90% page split by the next insert leaves a near-empty
+// one).
+var bucketFill = map[Kind]float64{KindPod: 0.9}
+
 // Key returns the store key of a namespaced object.
 func Key(namespace, name string) string { return namespace + "/" + name }
 
@@ -169,6 +188,9 @@ func (t *Tx) bucket(k Kind) (*bolt.Bucket, error) {
 	b := t.tx.Bucket([]byte(k))
 	if b == nil {
 		return nil, fmt.Errorf("state store: bucket %s missing", k)
+	}
+	if f, ok := bucketFill[k]; ok {
+		b.FillPercent = f
 	}
 	return b, nil
 }

@@ -266,9 +266,9 @@ func defaultCronJob(cj *batchv1.CronJob) {
 func (e *Engine) applyJob(b *batch, j *batchv1.Job, hash string) (bool, string) {
 	key := Key(j.Namespace, j.Name)
 	j.Annotations = setMap(j.Annotations, reconcile.AnnotationSpecHash, hash)
-	ann, finished, exists := e.cache.jobAnnotations(key)
+	oldHash, finished, exists := e.cache.jobSpecHash(key)
 	if exists {
-		if ann[reconcile.AnnotationSpecHash] == hash {
+		if oldHash == hash {
 			return true, "the Job already has this spec"
 		}
 		full, err := e.fullJob(key)
