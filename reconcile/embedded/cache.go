@@ -122,13 +122,6 @@ func (c *cache) setPod(key string, p *corev1.Pod) {
 	addIndex(c.podsByOwner, controllerUID(p.OwnerReferences), key)
 }
 
-func (c *cache) deletePod(key string) {
-	if old := c.pods[key]; old != nil {
-		removeIndex(c.podsByOwner, controllerUID(old.OwnerReferences), key)
-	}
-	delete(c.pods, key)
-}
-
 func addIndex(idx map[types.UID]map[string]struct{}, uid types.UID, key string) {
 	if uid == "" {
 		return

@@ -138,7 +138,6 @@ type env struct {
 	clock  *clocktesting.FakeClock
 	runner *fakeRunner
 	e      *Engine
-	inv    reconcile.Inventory
 }
 
 func newEnv(t *testing.T) *env {

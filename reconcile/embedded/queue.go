@@ -77,6 +77,3 @@ func (q *queue) pop(now time.Time, max int) []string {
 	}
 	return out
 }
-
-// len returns how many keys are queued.
-func (q *queue) len() int { return len(q.due) }
