@@ -128,7 +128,7 @@ func runAgent(parent context.Context, s streams, f agentFlags) error {
 	// 3. the loop and the agent around it.
 	lo := reconcile.DefaultLoopOptions()
 	lo.Sync, lo.Namespace, lo.Interval, lo.Jitter = f.sync, orDefault(f.namespace, "default"), f.interval, f.jitter
-	lo.Debounce = f.debounce
+	lo.Debounce, lo.Path = f.debounce, filepath.FromSlash(f.path)
 	lo.Plan.AllowEmpty = f.allowEmpty
 	loop := reconcile.NewLoop(src, tgt.target, lo)
 	ao, err := f.agentOptions(log, tgt)

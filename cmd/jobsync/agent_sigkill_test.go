@@ -42,14 +42,24 @@ func TestAgentSIGKILLRestart(t *testing.T) {
 		t.Fatal("sh is needed to run containers")
 	}
 	repo, state := t.TempDir(), t.TempDir()
-	if err := os.WriteFile(filepath.Join(repo, "job.yaml"), []byte(sleeperJob), 0o644); err != nil {
-		t.Fatal(err)
+	// Only --path app is synced; other/ holds a Job that must never run.
+	for dir, doc := range map[string]string{"app": sleeperJob, "other": strings.ReplaceAll(sleeperJob, "name: sleeper", "name: not-synced")} {
+		if err := os.MkdirAll(filepath.Join(repo, dir), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(repo, dir, "job.yaml"), []byte(doc), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
-	agentArgs := []string{"agent", "--repo", repo, "--target", "embedded", "--state-dir", state, "--interval", "1h"}
+	agentArgs := []string{"agent", "--repo", repo, "--path", "app", "--target", "embedded", "--state-dir", state, "--interval", "1h"}
 	first := startChild(t, agentArgs...)
-	firstPod := waitPods(t, state, "the first pod running", func(ps []corev1.Pod) bool {
-		return len(ps) == 1 && ps[0].Status.Phase == corev1.PodRunning
-	})[0].Name
+	running := waitPods(t, state, "the first pod running", func(ps []corev1.Pod) bool {
+		return len(ps) >= 1 && ps[0].Status.Phase == corev1.PodRunning
+	})
+	if len(running) != 1 || !strings.HasPrefix(running[0].Name, "sleeper-") {
+		t.Fatalf("pods %v: want only the sleeper's (--path app)", podNames(running))
+	}
+	firstPod := running[0].Name
 	if !sleepAlive() {
 		t.Fatal("the container's process is not running")
 	}
@@ -99,8 +109,16 @@ func startChild(t *testing.T, args ...string) *exec.Cmd {
 	}
 	t.Cleanup(func() {
 		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
+			// SIGTERM first: the agent then kills its pods' processes.
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			done := make(chan struct{})
+			go func() { _ = cmd.Wait(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(20 * time.Second):
+				_ = cmd.Process.Kill()
+				<-done
+			}
 		}
 		if t.Failed() {
 			t.Logf("agent output:\n%s", logs.String())
@@ -132,6 +150,14 @@ func waitPods(t *testing.T, state, what string, ok func([]corev1.Pod) bool) []co
 	}
 	t.Fatalf("timed out waiting for %s; last:\n%s", what, last)
 	return nil
+}
+
+func podNames(ps []corev1.Pod) []string {
+	var names []string
+	for _, p := range ps {
+		names = append(names, p.Namespace+"/"+p.Name)
+	}
+	return names
 }
 
 func podByName(ps []corev1.Pod, name string) *corev1.Pod {
