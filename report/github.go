@@ -25,10 +25,7 @@ func writeGitHub(w io.Writer, results []manifests.Result) error {
 			githubCommand(bw, "warning", r, &r.Warnings[j])
 		}
 	}
-	s := Summarize(results)
-	fmt.Fprintf(bw, "jobsync: %d %s: %d valid, %d invalid (%d %s), %d %s, %d not checked\n",
-		s.Objects, plural(s.Objects, "object", "objects"), s.Valid, s.Invalid,
-		s.Errors, plural(s.Errors, "error", "errors"), s.Warnings, plural(s.Warnings, "warning", "warnings"), s.NotChecked)
+	fmt.Fprintf(bw, "jobsync: %s\n", summaryLine(Summarize(results)))
 	return bw.Flush()
 }
 

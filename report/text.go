@@ -60,11 +60,16 @@ func writeText(w io.Writer, results []manifests.Result, opts Options) error {
 	if s.Invalid > 0 {
 		style = ansiRed
 	}
-	line := fmt.Sprintf("%d %s: %d valid, %d invalid (%d %s), %d %s, %d not checked",
+	fmt.Fprintln(bw, p.paint(style, summaryLine(s)))
+	return bw.Flush()
+}
+
+// summaryLine renders "N objects: V valid, I invalid (E errors), W warnings,
+// C not checked".
+func summaryLine(s Summary) string {
+	return fmt.Sprintf("%d %s: %d valid, %d invalid (%d %s), %d %s, %d not checked",
 		s.Objects, plural(s.Objects, "object", "objects"), s.Valid, s.Invalid,
 		s.Errors, plural(s.Errors, "error", "errors"), s.Warnings, plural(s.Warnings, "warning", "warnings"), s.NotChecked)
-	fmt.Fprintln(bw, p.paint(style, line))
-	return bw.Flush()
 }
 
 func textFinding(w io.Writer, p painter, r *manifests.Result, f *manifests.Finding, severity string) {
