@@ -48,21 +48,24 @@ var validZonePart = regexp.MustCompile(`^[A-Za-z\.\-_0-9+]{1,14}$`)
 // ValidateTimeZone checks a CronJob's spec.timeZone as the API server does and
 // returns the API server's message for the first problem, or nil.
 func ValidateTimeZone(tz string) error {
+	_, err := validZone(tz)
+	return err
+}
+
+// validZone is ValidateTimeZone that also returns the loaded zone.
+func validZone(tz string) (*time.Location, error) {
 	if tz == "" {
-		return errors.New("timeZone must be nil or non-empty string")
+		return nil, errors.New("timeZone must be nil or non-empty string")
 	}
 	for _, part := range strings.Split(tz, "/") {
 		if part == "." || part == ".." || strings.HasPrefix(part, "-") || !validZonePart.MatchString(part) {
-			return fmt.Errorf("unknown time zone %s", tz)
+			return nil, fmt.Errorf("unknown time zone %s", tz)
 		}
 	}
 	if strings.EqualFold(tz, "Local") {
-		return errors.New("timeZone must be an explicit time zone as defined in https://www.iana.org/time-zones")
+		return nil, errors.New("timeZone must be an explicit time zone as defined in https://www.iana.org/time-zones")
 	}
-	if _, err := loadZone(tz); err != nil {
-		return err
-	}
-	return nil
+	return loadZone(tz)
 }
 
 // zones caches loaded time zones by name: time.LoadLocation reads the zone
@@ -89,8 +92,5 @@ func LoadLocation(tz *string) (*time.Location, error) {
 	if tz == nil {
 		return time.UTC, nil
 	}
-	if err := ValidateTimeZone(*tz); err != nil {
-		return nil, err
-	}
-	return loadZone(*tz)
+	return validZone(*tz)
 }
