@@ -21,11 +21,11 @@ import (
 // whose origin is the file it came from; a build failure is one error
 // document for the kustomization file.
 func (r *renderer) kustomize(dir, kfile string) []Document {
+	kname := r.origin(filepath.Join(dir, kfile))
 	abs, err := filepath.Abs(dir)
 	if err != nil {
-		return []Document{errDoc(r.origin(filepath.Join(dir, kfile)), err)}
+		return []Document{errDoc(kname, err)}
 	}
-	kname := r.origin(filepath.Join(dir, kfile))
 	bound := r.boundary(abs)
 	if !r.opts.AllowRemoteBases {
 		if ref, in := findRemote(abs, bound); ref != "" {
@@ -129,8 +129,14 @@ func relTo(dir, p string) string {
 
 // within reports whether p is root or below it (both absolute and clean).
 func within(root, p string) bool {
+	_, ok := relWithin(root, p)
+	return ok
+}
+
+// relWithin returns p relative to root, and whether p is root or below it.
+func relWithin(root, p string) (string, bool) {
 	rel, err := filepath.Rel(root, p)
-	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+	return rel, err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 // relMessage rewrites absolute paths below the base in a message to relative ones.
@@ -240,8 +246,8 @@ func (f *boundedFS) allowed(p string) bool {
 // ($TMPDIR/kustomize-*), which remote bases are read from.
 func inCloneDir(p string) bool {
 	tmp := evalOr(filepath.Clean(os.TempDir()))
-	rel, err := filepath.Rel(tmp, p)
-	if err != nil || !within(tmp, p) {
+	rel, ok := relWithin(tmp, p)
+	if !ok {
 		return false
 	}
 	first, _, _ := strings.Cut(filepath.ToSlash(rel), "/")

@@ -185,8 +185,8 @@ func (r *renderer) origin(p string) string {
 	if !filepath.IsAbs(abs) {
 		abs = filepath.Join(r.cwd, p)
 	}
-	rel, err := filepath.Rel(r.base, abs)
-	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+	rel, ok := relWithin(r.base, abs)
+	if !ok {
 		return filepath.ToSlash(p)
 	}
 	return filepath.ToSlash(rel)
