@@ -120,12 +120,10 @@ func splitJSON(data []byte) []chunk {
 	if first == len(data) {
 		return nil
 	}
-	if data[first] != '[' {
-		ls := lineStart(data, first)
-		return []chunk{{line: lineOf(data, ls), data: data[ls:len(data):len(data)]}}
-	}
-	if elems, ok := splitJSONArray(data); ok {
-		return elems
+	if data[first] == '[' {
+		if elems, ok := splitJSONArray(data); ok {
+			return elems
+		}
 	}
 	ls := lineStart(data, first)
 	return []chunk{{line: lineOf(data, ls), data: data[ls:len(data):len(data)]}}
