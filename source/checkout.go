@@ -101,38 +101,48 @@ func (w *treeWriter) blob(h plumbing.Hash) (*object.Blob, error) {
 	return b, nil
 }
 
-func (w *treeWriter) file(h plumbing.Hash, dst string, mode os.FileMode) error {
+// open counts blob h against the limit and opens it for reading.
+func (w *treeWriter) open(h plumbing.Hash) (io.ReadCloser, error) {
 	b, err := w.blob(h)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	r, err := b.Reader()
 	if err != nil {
-		return fmt.Errorf("blob %s: %w", h, err)
+		return nil, fmt.Errorf("blob %s: %w", h, err)
+	}
+	return r, nil
+}
+
+func (w *treeWriter) file(h plumbing.Hash, dst string, mode os.FileMode) error {
+	r, err := w.open(h)
+	if err != nil {
+		return err
 	}
 	defer r.Close()
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, mode)
-	if err != nil {
-		return fmt.Errorf("checkout: %w", err)
-	}
-	_, err = io.Copy(out, r)
-	if cerr := out.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	if err := writeNew(dst, r, mode); err != nil {
 		return fmt.Errorf("checkout: %w", err)
 	}
 	return nil
 }
 
-func (w *treeWriter) symlink(h plumbing.Hash, rel, dst string) error {
-	b, err := w.blob(h)
+// writeNew creates dst, which must not exist, with mode and r's content.
+func writeNew(dst string, r io.Reader, mode os.FileMode) error {
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, mode)
 	if err != nil {
 		return err
 	}
-	r, err := b.Reader()
+	_, err = io.Copy(out, r)
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func (w *treeWriter) symlink(h plumbing.Hash, rel, dst string) error {
+	r, err := w.open(h)
 	if err != nil {
-		return fmt.Errorf("blob %s: %w", h, err)
+		return err
 	}
 	target, err := io.ReadAll(io.LimitReader(r, 4096))
 	r.Close()
@@ -310,14 +320,6 @@ func copyTree(src, dst string) error {
 			return err
 		}
 		defer in.Close()
-		out, err := os.OpenFile(target, os.O_CREATE|os.O_EXCL|os.O_WRONLY, info.Mode().Perm())
-		if err != nil {
-			return err
-		}
-		_, err = io.Copy(out, in)
-		if cerr := out.Close(); err == nil {
-			err = cerr
-		}
-		return err
+		return writeNew(target, in, info.Mode().Perm())
 	})
 }
