@@ -125,12 +125,15 @@ func (f *fetch) refKey() string {
 	return fmt.Sprintf("%s|%s|submodules=%t", f.g.opts.Ref.String(), f.g.sub, f.g.opts.RecurseSubmodules)
 }
 
-func (f *fetch) repoDir() string {
+// repoName is the cache repository this fetch uses.
+func (f *fetch) repoName() string {
 	if f.full() {
-		return f.g.cache.dir + "/full.git"
+		return "full.git"
 	}
-	return f.g.cache.dir + "/shallow.git"
+	return "shallow.git"
 }
+
+func (f *fetch) repoDir() string { return f.g.cache.dir + "/" + f.repoName() }
 
 // retryable: errors that a fresh cache repository may cure.
 func (f *fetch) retryable(err error) bool {
@@ -148,11 +151,7 @@ func (f *fetch) retryable(err error) bool {
 
 func (f *fetch) run() (Artifact, error) {
 	g := f.g
-	name := "shallow.git"
-	if f.full() {
-		name = "full.git"
-	}
-	repo, reset, err := g.cache.openRepo(name, g.remote.display)
+	repo, reset, err := g.cache.openRepo(f.repoName(), g.remote.display)
 	if err != nil {
 		return Artifact{}, fmt.Errorf("%s: %w", g.remote.display, err)
 	}
