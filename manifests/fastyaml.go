@@ -63,10 +63,7 @@ func (p *fastParser) child(path, key string) string {
 	if p.rec == nil {
 		return ""
 	}
-	if path == "" {
-		return key
-	}
-	return path + "." + key
+	return joinPath(path, key)
 }
 
 // splitLines keeps the content lines (no blank or comment-only lines);

@@ -117,10 +117,7 @@ func (x *lineIndex) walk(n *yaml.Node, path string, depth int) {
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
-			p := k.Value
-			if path != "" {
-				p = path + "." + k.Value
-			}
+			p := joinPath(path, k.Value)
 			x.set(p, k.Line)
 			x.walk(v, p, depth+1)
 		}
