@@ -155,8 +155,7 @@ func (r *Result) decodeTyped(h header) typed {
 	}
 	for _, e := range strict {
 		path := ""
-		var fe sigsjson.FieldError
-		if ok := asFieldError(e, &fe); ok {
+		if fe, ok := e.(sigsjson.FieldError); ok { //nolint:errorlint // sigs.k8s.io/json returns these unwrapped
 			path = fe.FieldPath()
 		}
 		r.addError(path, typeInvalid, "strict decoding error: "+e.Error())
@@ -165,15 +164,6 @@ func (r *Result) decodeTyped(h header) typed {
 		return typed{}
 	}
 	return rt
-}
-
-// asFieldError reports whether e carries a field path.
-func asFieldError(e error, out *sigsjson.FieldError) bool {
-	fe, ok := e.(sigsjson.FieldError) //nolint:errorlint // sigs.k8s.io/json returns these unwrapped
-	if ok {
-		*out = fe
-	}
-	return ok
 }
 
 var typeErrorPath = regexp.MustCompile(`into Go struct field [^ .]*\.(\S+) of type (\S+)`)
