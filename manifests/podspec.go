@@ -3,6 +3,7 @@ package manifests
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -58,7 +59,8 @@ func validatePodSpec(spec *corev1.PodSpec, fld *field.Path) field.ErrorList {
 	allErrs = append(allErrs, vErrs...)
 	allErrs = append(allErrs, validateContainers(spec, vols, fld.Child("containers"))...)
 	allErrs = append(allErrs, validateInitContainers(spec, vols, fld.Child("initContainers"))...)
-	allErrs = append(allErrs, validateDNSPolicy(spec.DNSPolicy, fld.Child("dnsPolicy"))...)
+	allErrs = append(allErrs, requiredOneOf(spec.DNSPolicy, fld.Child("dnsPolicy"),
+		corev1.DNSClusterFirstWithHostNet, corev1.DNSClusterFirst, corev1.DNSDefault, corev1.DNSNone)...)
 	allErrs = append(allErrs, metav1validation.ValidateLabels(spec.NodeSelector, fld.Child("nodeSelector"))...)
 	allErrs = append(allErrs, validatePodSecurityContext(spec, fld.Child("securityContext"))...)
 	allErrs = append(allErrs, validatePodNames(spec, fld)...)
@@ -77,7 +79,7 @@ func validatePodSpec(spec *corev1.PodSpec, fld *field.Path) field.ErrorList {
 		}
 	}
 	if spec.PreemptionPolicy != nil {
-		allErrs = append(allErrs, validatePreemptionPolicy(*spec.PreemptionPolicy, fld.Child("preemptionPolicy"))...)
+		allErrs = append(allErrs, requiredOneOf(*spec.PreemptionPolicy, fld.Child("preemptionPolicy"), corev1.PreemptLowerPriority, corev1.PreemptNever)...)
 	}
 	return append(allErrs, validateFileKeyRefVolumes(spec, fld)...)
 }
@@ -122,25 +124,16 @@ func dns1123Label(value string, fld *field.Path) field.ErrorList {
 	return allErrs
 }
 
-func validateDNSPolicy(p corev1.DNSPolicy, fld *field.Path) field.ErrorList {
-	switch p {
-	case corev1.DNSClusterFirstWithHostNet, corev1.DNSClusterFirst, corev1.DNSDefault, corev1.DNSNone:
+// requiredOneOf checks a required enum field: empty is Required, a value
+// not in valid is NotSupported (listing valid in the order given).
+func requiredOneOf[T ~string](v T, fld *field.Path, valid ...T) field.ErrorList {
+	switch {
+	case slices.Contains(valid, v):
 		return nil
-	case "":
+	case v == "":
 		return field.ErrorList{field.Required(fld, "")}
 	}
-	valid := []corev1.DNSPolicy{corev1.DNSClusterFirstWithHostNet, corev1.DNSClusterFirst, corev1.DNSDefault, corev1.DNSNone}
-	return field.ErrorList{field.NotSupported(fld, p, valid)}
-}
-
-func validatePreemptionPolicy(p corev1.PreemptionPolicy, fld *field.Path) field.ErrorList {
-	switch p {
-	case corev1.PreemptLowerPriority, corev1.PreemptNever:
-		return nil
-	case "":
-		return field.ErrorList{field.Required(fld, "")}
-	}
-	return field.ErrorList{field.NotSupported(fld, p, []corev1.PreemptionPolicy{corev1.PreemptLowerPriority, corev1.PreemptNever})}
+	return field.ErrorList{field.NotSupported(fld, v, valid)}
 }
 
 // validatePodSecurityContext checks the numeric ids of the pod security context.

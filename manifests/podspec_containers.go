@@ -173,33 +173,15 @@ func validateContainerCommon(ctr *corev1.Container, vols map[string]corev1.Volum
 	if ctr.Image == "" {
 		allErrs = append(allErrs, field.Required(idx.Child("image"), ""))
 	}
-	switch ctr.TerminationMessagePolicy {
-	case corev1.TerminationMessageReadFile, corev1.TerminationMessageFallbackToLogsOnError:
-	case "":
-		allErrs = append(allErrs, field.Required(idx.Child("terminationMessagePolicy"), ""))
-	default:
-		valid := []corev1.TerminationMessagePolicy{corev1.TerminationMessageReadFile, corev1.TerminationMessageFallbackToLogsOnError}
-		allErrs = append(allErrs, field.NotSupported(idx.Child("terminationMessagePolicy"), ctr.TerminationMessagePolicy, valid))
-	}
+	allErrs = append(allErrs, requiredOneOf(ctr.TerminationMessagePolicy, idx.Child("terminationMessagePolicy"),
+		corev1.TerminationMessageReadFile, corev1.TerminationMessageFallbackToLogsOnError)...)
 	allErrs = append(allErrs, validateContainerPorts(ctr.Ports, idx.Child("ports"))...)
 	allErrs = append(allErrs, validateEnv(ctr.Env, idx.Child("env"))...)
 	allErrs = append(allErrs, validateEnvFrom(ctr.EnvFrom, idx.Child("envFrom"))...)
 	allErrs = append(allErrs, validateVolumeMounts(ctr, vols, idx.Child("volumeMounts"))...)
-	allErrs = append(allErrs, validatePullPolicy(ctr.ImagePullPolicy, idx.Child("imagePullPolicy"))...)
+	allErrs = append(allErrs, requiredOneOf(ctr.ImagePullPolicy, idx.Child("imagePullPolicy"), corev1.PullAlways, corev1.PullIfNotPresent, corev1.PullNever)...)
 	allErrs = append(allErrs, validateResources(&ctr.Resources, idx.Child("resources"))...)
 	return append(allErrs, validateContainerSecurityContext(ctr.SecurityContext, idx.Child("securityContext"))...)
-}
-
-var supportedPullPolicies = sets.New(corev1.PullAlways, corev1.PullIfNotPresent, corev1.PullNever)
-
-func validatePullPolicy(p corev1.PullPolicy, fld *field.Path) field.ErrorList {
-	switch p {
-	case corev1.PullAlways, corev1.PullIfNotPresent, corev1.PullNever:
-		return nil
-	case "":
-		return field.ErrorList{field.Required(fld, "")}
-	}
-	return field.ErrorList{field.NotSupported(fld, p, sets.List(supportedPullPolicies))}
 }
 
 var supportedPortProtocols = sets.New(corev1.ProtocolTCP, corev1.ProtocolUDP, corev1.ProtocolSCTP)

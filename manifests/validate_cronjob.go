@@ -40,7 +40,8 @@ func validateCronJobSpec(spec *batchv1.CronJobSpec, fld *field.Path) field.Error
 		allErrs = append(allErrs, apimachineryvalidation.ValidateNonnegativeField(*spec.StartingDeadlineSeconds, fld.Child("startingDeadlineSeconds"))...)
 	}
 	allErrs = append(allErrs, validateTimeZone(spec.TimeZone, fld.Child("timeZone"))...)
-	allErrs = append(allErrs, validateConcurrencyPolicy(spec.ConcurrencyPolicy, fld.Child("concurrencyPolicy"))...)
+	allErrs = append(allErrs, requiredOneOf(spec.ConcurrencyPolicy, fld.Child("concurrencyPolicy"),
+		batchv1.AllowConcurrent, batchv1.ForbidConcurrent, batchv1.ReplaceConcurrent)...)
 	allErrs = append(allErrs, validateJobTemplate(&spec.JobTemplate, fld.Child("jobTemplate"))...)
 	allErrs = append(allErrs, nonNegative32(spec.SuccessfulJobsHistoryLimit, fld.Child("successfulJobsHistoryLimit"))...)
 	return append(allErrs, nonNegative32(spec.FailedJobsHistoryLimit, fld.Child("failedJobsHistoryLimit"))...)
@@ -77,16 +78,6 @@ func validateTimeZone(tz *string, fld *field.Path) field.ErrorList {
 		}
 	}
 	return allErrs
-}
-
-func validateConcurrencyPolicy(p batchv1.ConcurrencyPolicy, fld *field.Path) field.ErrorList {
-	switch p {
-	case batchv1.AllowConcurrent, batchv1.ForbidConcurrent, batchv1.ReplaceConcurrent:
-		return nil
-	case "":
-		return field.ErrorList{field.Required(fld, "")}
-	}
-	return field.ErrorList{field.NotSupported(fld, p, []batchv1.ConcurrencyPolicy{batchv1.AllowConcurrent, batchv1.ForbidConcurrent, batchv1.ReplaceConcurrent})}
 }
 
 // validateJobTemplate: the Job spec rules, and the selector is always generated.
