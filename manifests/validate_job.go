@@ -52,8 +52,8 @@ func ValidateJob(job *batchv1.Job) field.ErrorList {
 	if !manual {
 		allErrs = append(allErrs, validateGeneratedSelector(&spec, meta)...)
 	}
-	allErrs = append(allErrs, validateJobSpec(&spec, field.NewPath("spec"))...)
 	specPath := field.NewPath("spec")
+	allErrs = append(allErrs, validateJobSpec(&spec, specPath)...)
 	if spec.Selector == nil {
 		allErrs = append(allErrs, field.Required(specPath.Child("selector"), ""))
 	} else {
