@@ -132,8 +132,8 @@ func markDuplicates(results []Result) {
 		if r.Kind == "" || r.Name == "" || r.APIVersion == "" {
 			continue
 		}
-		group, _, _ := strings.Cut(r.APIVersion, "/")
-		if !strings.Contains(r.APIVersion, "/") {
+		group, _, found := strings.Cut(r.APIVersion, "/")
+		if !found {
 			group = "" // the core group: "v1"
 		}
 		k := key{group, r.Kind, r.Namespace, r.Name}
