@@ -5,9 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
-	"sync"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -56,23 +57,16 @@ func (t *Target) observe(ctx context.Context, changes []reconcile.Change, old re
 		}
 		groups[k] = append(groups[k], it)
 	}
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, t.opts.Workers)
-	for k, its := range groups {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			live, err := t.list(ctx, k)
-			if err != nil {
-				return // each item falls back to its own request
-			}
-			for _, it := range its {
-				it.live, it.known = live[it.c.Ref.Name], true
-			}
-		}()
-	}
-	wg.Wait()
+	keys := slices.Collect(maps.Keys(groups))
+	parallel(len(keys), t.opts.Workers, func(i int) {
+		live, err := t.list(ctx, keys[i])
+		if err != nil {
+			return // each item falls back to its own request
+		}
+		for _, it := range groups[keys[i]] {
+			it.live, it.known = live[it.c.Ref.Name], true
+		}
+	})
 	return items
 }
 
