@@ -68,21 +68,14 @@ type pendingEvent struct {
 	typ, reason, action, note string
 }
 
-// newRecorder returns the Event recorder of a target, completing opts'
-// MaxEvents and EventInstance.
-func newRecorder(c *rest.Config, hc *http.Client, opts *Options) (*recorder, error) {
-	if opts.MaxEvents <= 0 {
-		opts.MaxEvents = DefaultOptions().MaxEvents
-	}
-	if opts.EventInstance == "" {
-		opts.EventInstance = ReportingController + "-" + opts.Sync
-	}
-	opts.EventInstance = truncate(opts.EventInstance, maxInstanceBytes)
+// newRecorder returns the Event recorder of a target whose Events name
+// instance as their reportingInstance (cut to the API's limit).
+func newRecorder(c *rest.Config, hc *http.Client, instance string) (*recorder, error) {
 	cl, err := eventsclient.NewForConfigAndClient(c, hc)
 	if err != nil {
 		return nil, fmt.Errorf("cluster target: events client: %w", err)
 	}
-	return &recorder{client: cl, instance: opts.EventInstance}, nil
+	return &recorder{client: cl, instance: truncate(instance, maxInstanceBytes)}, nil
 }
 
 // EventStats returns how many Events were recorded, failed and dropped.

@@ -119,6 +119,12 @@ func New(cfg *rest.Config, opts Options) (*Target, error) {
 	if opts.Clock == nil {
 		opts.Clock = def.Clock
 	}
+	if opts.MaxEvents <= 0 {
+		opts.MaxEvents = def.MaxEvents
+	}
+	if opts.EventInstance == "" {
+		opts.EventInstance = ReportingController + "-" + opts.Sync
+	}
 	c := rest.CopyConfig(cfg)
 	if opts.QPS > 0 {
 		c.QPS = opts.QPS
@@ -144,7 +150,7 @@ func New(cfg *rest.Config, opts Options) (*Target, error) {
 	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disc))
 	t := &Target{opts: opts, dyn: dyn, mapper: mapper}
 	if opts.Events {
-		if t.events, err = newRecorder(c, hc, &t.opts); err != nil {
+		if t.events, err = newRecorder(c, hc, opts.EventInstance); err != nil {
 			return nil, err
 		}
 	}
