@@ -9,7 +9,6 @@ import (
 
 	"github.com/pmezard/go-difflib/difflib"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
@@ -94,17 +93,9 @@ func (t *Target) diffOne(ctx context.Context, it *item) ObjectDiff {
 		d.Err = err.Error()
 		return d
 	}
-	cl, err := t.client(res, c.Ref)
+	live, err := t.read(ctx, res, c.Ref)
 	if err != nil {
 		d.Err = err.Error()
-		return d
-	}
-	live, err := cl.Get(ctx, c.Ref.Name, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		live, err = nil, nil
-	}
-	if err != nil {
-		d.Err = fmt.Sprintf("%s: read: %v", c.Ref, err)
 		return d
 	}
 	var merged *unstructured.Unstructured

@@ -83,16 +83,21 @@ func (t *Target) liveJob(ctx context.Context, it *item) (*unstructured.Unstructu
 	if it.live != nil {
 		return it.live, nil
 	}
-	cl, err := t.client(it.res, it.c.Ref)
+	return t.read(ctx, it.res, it.c.Ref)
+}
+
+// read gets the live object of ref (nil when there is none).
+func (t *Target) read(ctx context.Context, res resource, ref reconcile.ObjectRef) (*unstructured.Unstructured, error) {
+	cl, err := t.client(res, ref)
 	if err != nil {
 		return nil, err
 	}
-	u, err := cl.Get(ctx, it.c.Ref.Name, metav1.GetOptions{})
+	u, err := cl.Get(ctx, ref.Name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: read: %w", it.c.Ref, err)
+		return nil, fmt.Errorf("%s: read: %w", ref, err)
 	}
 	return u, nil
 }
