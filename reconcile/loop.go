@@ -109,7 +109,6 @@ func (l *Loop) Status() Status {
 // applied; sources and targets bound their own waits.
 func (l *Loop) Run(ctx context.Context, trigger <-chan struct{}, report func(Attempt)) {
 	for ctx.Err() == nil {
-		started := l.opts.Clock.Now()
 		a := l.Once(context.WithoutCancel(ctx))
 		if report != nil {
 			report(a)
@@ -121,7 +120,7 @@ func (l *Loop) Run(ctx context.Context, trigger <-chan struct{}, report func(Att
 			return
 		case <-trigger:
 			t.Stop()
-			if !l.debounce(ctx, started, trigger) {
+			if !l.debounce(ctx, a.Started, trigger) {
 				return
 			}
 		case <-t.C():
