@@ -18,12 +18,11 @@ import (
 const AnnotationNotCounted = "jobsync.io/not-counted"
 
 // Backoff of the Job controller before it recreates pods after failures
-// (spec §7.4), and the kubelet's restart backoff for restartPolicy OnFailure (§7.7).
+// (spec §7.4). The kubelet's restart backoff for restartPolicy OnFailure
+// (§7.7) is podexec.RestartDelay.
 const (
-	JobBackoffBase     = 10 * time.Second
-	JobBackoffMax      = 10 * time.Minute
-	RestartBackoffBase = 10 * time.Second
-	RestartBackoffMax  = 5 * time.Minute
+	JobBackoffBase = 10 * time.Second
+	JobBackoffMax  = 10 * time.Minute
 )
 
 // maxPodCreatesPerSync bounds the pods one Job sync creates (spec §7.3).
@@ -32,10 +31,6 @@ const maxPodCreatesPerSync = 500
 // JobBackoff returns the delay before new pods after n failures since the last
 // success: 10 s × 2^(n−1), capped at 10 minutes; 0 when n ≤ 0.
 func JobBackoff(n int) time.Duration { return doubling(n, JobBackoffBase, JobBackoffMax) }
-
-// RestartBackoff returns the kubelet's delay before the n-th in-place restart
-// of a container: 10 s × 2^(n−1), capped at 5 minutes; 0 when n ≤ 0.
-func RestartBackoff(n int) time.Duration { return doubling(n, RestartBackoffBase, RestartBackoffMax) }
 
 func doubling(n int, base, capd time.Duration) time.Duration {
 	if n <= 0 {
