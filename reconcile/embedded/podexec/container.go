@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/clock"
+	"k8s.io/utils/ptr"
 )
 
 func metaNow(c clock.Clock) metav1.Time { return metav1.NewTime(c.Now()) }
@@ -56,7 +57,7 @@ func (r *podRun) runContainer(c *corev1.Container, list *[]corev1.ContainerStatu
 		term := &corev1.ContainerStateTerminated{ExitCode: res.code, Reason: res.reason, Message: res.msg, StartedAt: res.start, FinishedAt: now}
 		r.mu.Lock()
 		st := &(*list)[i]
-		st.State, st.Ready, st.Started = corev1.ContainerState{Terminated: term}, false, ptrBool(false)
+		st.State, st.Ready, st.Started = corev1.ContainerState{Terminated: term}, false, ptr.To(false)
 		restart := res.code != 0 && !res.final && r.killed == "" && r.pod.Spec.RestartPolicy == corev1.RestartPolicyOnFailure
 		var delay time.Duration
 		if restart {
@@ -92,8 +93,6 @@ func RestartDelay(n int) time.Duration {
 	}
 	return min(d, 5*time.Minute)
 }
-
-func ptrBool(b bool) *bool { return &b }
 
 // execOnce starts the container's process and waits for it.
 func (r *podRun) execOnce(c *corev1.Container, list *[]corev1.ContainerStatus, i int) result {
@@ -162,7 +161,7 @@ func (r *podRun) startProc(cmd *exec.Cmd, name string, list *[]corev1.ContainerS
 	_ = r.x.writePidFile(r.pod.Namespace, r.pod.Name, name, p.pid)
 	st := &(*list)[i]
 	st.State = corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: now}}
-	st.Started, st.Ready = ptrBool(true), true
+	st.Started, st.Ready = ptr.To(true), true
 	return p, result{start: now}, true
 }
 
