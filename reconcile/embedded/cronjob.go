@@ -145,13 +145,13 @@ func (e *Engine) syncSchedule(b *batch, cj *batchv1.CronJob) (at time.Time, ok, 
 		t, ok := nextRequeue(cj, now, sched)
 		return t, ok, fired
 	}
-	if u.recent.IsZero() {
+	if u.Time.IsZero() {
 		return requeue()
 	}
-	if u.missed > schedule.TooManyMissed {
+	if u.TooMany {
 		warn(ReasonTooManyMissedTimes, "too many missed start times. Set or decrease .spec.startingDeadlineSeconds or check clock skew")
 	}
-	scheduled := u.recent
+	scheduled := u.Time
 	if sds := cj.Spec.StartingDeadlineSeconds; sds != nil && scheduled.Add(time.Duration(*sds)*time.Second).Before(now) {
 		warn(ReasonMissSchedule, "Missed scheduled time to start a job: "+scheduled.UTC().Format(time.RFC1123Z))
 		return requeue()
