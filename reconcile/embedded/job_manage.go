@@ -151,10 +151,7 @@ func (e *Engine) createPod(b *batch, job *batchv1.Job, index int) *corev1.Pod {
 		Spec:   tpl.Spec,
 		Status: corev1.PodStatus{Phase: corev1.PodPending},
 	}
-	p.Labels = setMap(p.Labels, labelControllerUID, string(job.UID))
-	p.Labels = setMap(p.Labels, labelLegacyControllerUID, string(job.UID))
-	p.Labels = setMap(p.Labels, labelJobName, job.Name)
-	p.Labels = setMap(p.Labels, labelLegacyJobName, job.Name)
+	p.Labels = addJobLabels(p.Labels, string(job.UID), job.Name)
 	if index >= 0 {
 		addCompletionIndex(p, job.Name, index)
 	}
@@ -194,12 +191,23 @@ func hasEnv(env []corev1.EnvVar, name string) bool {
 	return false
 }
 
-func setMap(m map[string]string, k, v string) map[string]string {
+// setMap sets m[k] = v, making m first when it is nil.
+func setMap[V any](m map[string]V, k string, v V) map[string]V {
 	if m == nil {
-		m = map[string]string{}
+		m = map[string]V{}
 	}
 	m[k] = v
 	return m
+}
+
+// addJobLabels sets the labels the Job controller puts on a Job's pod
+// template and pods: the controller UID and the Job name, each under its
+// current and its legacy key.
+func addJobLabels(l map[string]string, uid, job string) map[string]string {
+	l = setMap(l, labelControllerUID, uid)
+	l = setMap(l, labelLegacyControllerUID, uid)
+	l = setMap(l, labelJobName, job)
+	return setMap(l, labelLegacyJobName, job)
 }
 
 // createJob stores a new Job (a UID, the creation time, the generated
@@ -247,11 +255,7 @@ func defaultJob(j *batchv1.Job) {
 	if !ptr.Deref(sp.ManualSelector, false) {
 		uid := string(j.UID)
 		sp.Selector = &metav1.LabelSelector{MatchLabels: map[string]string{labelControllerUID: uid}}
-		l := sp.Template.Labels
-		l = setMap(l, labelControllerUID, uid)
-		l = setMap(l, labelLegacyControllerUID, uid)
-		l = setMap(l, labelJobName, j.Name)
-		sp.Template.Labels = setMap(l, labelLegacyJobName, j.Name)
+		sp.Template.Labels = addJobLabels(sp.Template.Labels, uid, j.Name)
 	}
 }
 

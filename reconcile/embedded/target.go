@@ -109,19 +109,11 @@ func decodeDesired(d *reconcile.Desired) (desiredObj, error) {
 	}
 	if out.secret != nil {
 		for k, v := range out.secret.StringData {
-			out.secret.Data = setBytes(out.secret.Data, k, []byte(v))
+			out.secret.Data = setMap(out.secret.Data, k, []byte(v))
 		}
 		out.secret.StringData = nil
 	}
 	return out, nil
-}
-
-func setBytes(m map[string][]byte, k string, v []byte) map[string][]byte {
-	if m == nil {
-		m = map[string][]byte{}
-	}
-	m[k] = v
-	return m
 }
 
 // applyChange applies one change and updates inv when it is done.
