@@ -8,8 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jobsync/jobsync/reconcile"
-	"github.com/jobsync/jobsync/reconcile/embedded/podexec"
+	batchv1 "k8s.io/api/batch/v1"
 )
 
 // cpuTime is the CPU time (user + system) this process has used so far.
@@ -33,29 +32,16 @@ func cpuTime(b *testing.B) time.Duration {
 func BenchmarkIdle1kCronJobs(b *testing.B) {
 	const n = 1000
 	dir := b.TempDir()
-	xo := podexec.DefaultOptions()
-	xo.LogDir = dir + "/logs"
-	x, err := podexec.New(xo)
-	if err != nil {
-		b.Fatal(err)
-	}
 	o := DefaultOptions()
-	o.StateDir, o.Runner = dir, x
+	o.StateDir, o.Runner = dir, newExecutor(b, dir)
 	e, err := New(o)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer e.Close()
-	cs := reconcile.ChangeSet{Revision: "bench"}
-	for i := range n {
-		cj := testCronJob(fmt.Sprintf("cj-%04d", i), fmt.Sprintf("%d %d * * *", i%60, (i/60)%24), nil)
-		d := desiredOf(b, cj)
-		cs.Changes = append(cs.Changes, reconcile.Change{Ref: d.Ref, Action: reconcile.ActionCreate, Desired: d})
-	}
-	if _, err := e.Target().Apply(context.Background(), cs); err != nil {
-		b.Fatal(err)
-	}
-	e.step()
+	applyCronJobs(b, e, n, func(i int) *batchv1.CronJob {
+		return testCronJob(fmt.Sprintf("cj-%04d", i), fmt.Sprintf("%d %d * * *", i%60, (i/60)%24), nil)
+	})
 	ctx, cancel := context.WithCancel(context.Background())
 	ran := make(chan error, 1)
 	go func() { ran <- e.Run(ctx) }()

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	clocktesting "k8s.io/utils/clock/testing"
 
@@ -29,6 +30,33 @@ func (r instantRunner) Start(_ context.Context, pod *corev1.Pod, _ podexec.Looku
 	return h, nil
 }
 
+// newBenchEngine opens an engine on a fake clock at t0, without periodic
+// re-syncs, whose pods succeed as soon as they start.
+func newBenchEngine(b *testing.B) (*Engine, *clocktesting.FakeClock) {
+	c := clocktesting.NewFakeClock(t0)
+	o := DefaultOptions()
+	o.StateDir, o.Clock, o.Runner, o.SyncPeriod = b.TempDir(), c, instantRunner{c}, 0
+	e, err := New(o)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return e, c
+}
+
+// applyCronJobs applies the CronJobs cronJob(0) … cronJob(n−1) in one change
+// set and runs the syncs that are due.
+func applyCronJobs(b *testing.B, e *Engine, n int, cronJob func(i int) *batchv1.CronJob) {
+	cs := reconcile.ChangeSet{Revision: "bench"}
+	for i := range n {
+		d := desiredOf(b, cronJob(i))
+		cs.Changes = append(cs.Changes, reconcile.Change{Ref: d.Ref, Action: reconcile.ActionCreate, Desired: d})
+	}
+	if _, err := e.Target().Apply(context.Background(), cs); err != nil {
+		b.Fatal(err)
+	}
+	e.step()
+}
+
 // BenchmarkCronJobs10k keeps 10,000 every-minute CronJobs in the store and,
 // per iteration, moves the clock to the next minute (plus the controller's
 // 100 ms requeue padding, when Run's timer would fire) and runs the due syncs. It reports the p99 delay
@@ -41,24 +69,11 @@ func (r instantRunner) Start(_ context.Context, pod *corev1.Pod, _ podexec.Looku
 // memory-mapped bbolt file this process touched: page cache).
 func BenchmarkCronJobs10k(b *testing.B) {
 	const n = 10000
-	c := clocktesting.NewFakeClock(t0)
-	o := DefaultOptions()
-	o.StateDir, o.Clock, o.Runner, o.SyncPeriod = b.TempDir(), c, instantRunner{c}, 0
-	e, err := New(o)
-	if err != nil {
-		b.Fatal(err)
-	}
+	e, c := newBenchEngine(b)
 	defer e.Close()
-	cs := reconcile.ChangeSet{Revision: "bench"}
-	for i := range n {
-		cj := testCronJob(fmt.Sprintf("cj-%05d", i), "* * * * *", nil)
-		d := desiredOf(b, cj)
-		cs.Changes = append(cs.Changes, reconcile.Change{Ref: d.Ref, Action: reconcile.ActionCreate, Desired: d})
-	}
-	if _, err := e.Target().Apply(context.Background(), cs); err != nil {
-		b.Fatal(err)
-	}
-	e.step()
+	applyCronJobs(b, e, n, func(i int) *batchv1.CronJob {
+		return testCronJob(fmt.Sprintf("cj-%05d", i), "* * * * *", nil)
+	})
 	var delays []time.Duration
 	created := map[string]bool{}
 	var start, slot time.Time
@@ -137,13 +152,7 @@ func procStatusMB(field string) float64 {
 // BenchmarkJobSync measures one Job's full cycle through the controllers
 // (create, pod start, pod end, completion) on a fake clock.
 func BenchmarkJobSync(b *testing.B) {
-	c := clocktesting.NewFakeClock(t0)
-	o := DefaultOptions()
-	o.StateDir, o.Clock, o.Runner, o.SyncPeriod = b.TempDir(), c, instantRunner{c}, 0
-	e, err := New(o)
-	if err != nil {
-		b.Fatal(err)
-	}
+	e, c := newBenchEngine(b)
 	defer e.Close()
 	b.ResetTimer()
 	for i := range b.N {

@@ -81,17 +81,24 @@ func TestRestartRecordsMissedSchedule(t *testing.T) {
 	}
 }
 
+// newExecutor returns the real executor, logging under dir/logs.
+func newExecutor(tb testing.TB, dir string) *podexec.Executor {
+	tb.Helper()
+	xo := podexec.DefaultOptions()
+	xo.LogDir = dir + "/logs"
+	x, err := podexec.New(xo)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return x
+}
+
 // startRealEngine runs the whole engine on the real clock with the real
 // executor until the test ends.
 func startRealEngine(t *testing.T) *Engine {
 	t.Helper()
 	dir := t.TempDir()
-	xo := podexec.DefaultOptions()
-	xo.LogDir = dir + "/logs"
-	x, err := podexec.New(xo)
-	if err != nil {
-		t.Fatal(err)
-	}
+	x := newExecutor(t, dir)
 	o := DefaultOptions()
 	o.StateDir, o.Runner, o.LogPath = dir, x, x.LogPath
 	e, err := New(o)
@@ -216,12 +223,7 @@ func TestRestartReapsOrphanedProcesses(t *testing.T) {
 	dir := t.TempDir()
 	c := clocktesting.NewFakeClock(t0)
 	open := func() (*Engine, *podexec.Executor) {
-		xo := podexec.DefaultOptions()
-		xo.LogDir = dir + "/logs"
-		x, err := podexec.New(xo)
-		if err != nil {
-			t.Fatal(err)
-		}
+		x := newExecutor(t, dir)
 		o := DefaultOptions()
 		o.StateDir, o.Clock, o.Runner, o.SyncPeriod = dir, c, x, 0
 		e, err := New(o)
