@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"log/slog"
 
 	"github.com/jobsync/jobsync/reconcile"
@@ -10,23 +9,16 @@ import (
 
 // source returns the reconcile source for --repo and a description of it
 // for the start-up log. The loop renders --path below Snapshot.Dir and reads
-// .jobsync.yaml at Snapshot.Dir, so the snapshot is the tree's root and the
-// sub-path is left to the loop. What the source noticed on the way (a
-// rewritten history, a cache fetched again, skipped submodules) is logged.
+// .jobsync.yaml at Snapshot.Dir, so the source is given no sub-path (its
+// Dir is the tree's root) and the sub-path is left to the loop. What the
+// source noticed on the way (a rewritten history, a cache fetched again,
+// skipped submodules) is logged.
 func (g *agentGitFlags) source(repo, ref, cacheDir string, env func(string) (string, bool), log *slog.Logger) (reconcile.Source, string, error) {
 	src, err := newSource(repo, ref, "", cacheDir, g, env)
 	if err != nil {
 		return nil, "", err
 	}
-	fetch := reconcile.SourceFunc(func(ctx context.Context) (reconcile.Snapshot, error) {
-		a, err := src.Fetch(ctx)
-		if err != nil {
-			return reconcile.Snapshot{}, err
-		}
-		logArtifact(log, a)
-		return reconcile.Snapshot{Revision: a.Revision, Dir: a.Root}, nil
-	})
-	return fetch, src.String(), nil
+	return reconcileSource(src, func(a source.Artifact) { logArtifact(log, a) }), src.String(), nil
 }
 
 // logArtifact says what a fetch noticed besides the revision, once per new
