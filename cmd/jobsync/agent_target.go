@@ -43,10 +43,7 @@ func (k *agentKubeFlags) restConfig(env func(string) (string, bool)) (*rest.Conf
 			return cfg, "in-cluster config", nil
 		}
 	}
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	if k.kubeconfig != "" {
-		rules.ExplicitPath = k.kubeconfig
-	}
+	cc, rules := kubeClientConfig(k.kubeconfig, k.context, "")
 	files := rules.GetLoadingPrecedence()
 	if k.kubeconfig != "" {
 		files = []string{k.kubeconfig}
@@ -64,12 +61,22 @@ func (k *agentKubeFlags) restConfig(env func(string) (string, bool)) (*rest.Conf
 		}
 		return nil, "", nil
 	}
-	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: k.context})
 	cfg, err := cc.ClientConfig()
 	if err != nil {
 		return nil, "", fmt.Errorf("kubeconfig %s: %w", found, err)
 	}
 	return cfg, "kubeconfig " + found, nil
+}
+
+// kubeClientConfig loads kubeconfig files the way kubectl does: kubeconfig
+// when given, else $KUBECONFIG, else ~/.kube/config; kubeContext and namespace,
+// when given, override the file's. It returns the loading rules too.
+func kubeClientConfig(kubeconfig, kubeContext, namespace string) (clientcmd.ClientConfig, *clientcmd.ClientConfigLoadingRules) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = kubeconfig
+	over := &clientcmd.ConfigOverrides{CurrentContext: kubeContext}
+	over.Context.Namespace = namespace
+	return clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, over), rules
 }
 
 // openedTarget is the chosen target with what the agent needs around it.

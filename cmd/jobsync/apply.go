@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/jobsync/jobsync/reconcile"
 	"github.com/jobsync/jobsync/reconcile/cluster"
@@ -49,16 +48,12 @@ func (f *applyClusterFlags) register(c *cobra.Command) {
 
 // open returns the cluster target and the namespace in use.
 func (f *applyClusterFlags) open() (*cluster.Target, string, error) {
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	if f.kubeconfig != "" {
 		if _, err := os.Stat(f.kubeconfig); err != nil {
 			return nil, "", fmt.Errorf("--kubeconfig: %w", err)
 		}
-		rules.ExplicitPath = f.kubeconfig
 	}
-	over := &clientcmd.ConfigOverrides{CurrentContext: f.context}
-	over.Context.Namespace = f.namespace
-	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, over)
+	cc, _ := kubeClientConfig(f.kubeconfig, f.context, f.namespace)
 	cfg, err := cc.ClientConfig()
 	if err != nil {
 		return nil, "", fmt.Errorf("no cluster to talk to (%w): use --kubeconfig and --context as with kubectl", err)
