@@ -10,7 +10,6 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/jobsync/jobsync/reconcile"
 	"github.com/jobsync/jobsync/reconcile/cluster"
@@ -116,8 +115,7 @@ func diffUseColor(mode string, out io.Writer) (bool, error) {
 	case "never":
 		return false, nil
 	case "auto":
-		f, ok := out.(*os.File)
-		return ok && term.IsTerminal(int(f.Fd())), nil
+		return isTerminal(out), nil
 	}
 	return false, fmt.Errorf("--color %q: use auto, always or never", mode)
 }
