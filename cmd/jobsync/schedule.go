@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -138,13 +137,9 @@ func collectCrons(docs []render.Document) []plannedCron {
 			continue
 		}
 		p := plannedCron{origin: d.Origin, doc: c}
-		sched, err := schedule.Parse(c.Spec.Schedule)
-		if err == nil {
-			p.sched = sched
-			p.loc, err = schedule.LoadLocation(c.Spec.TimeZone)
-		}
-		if err != nil {
-			p.err = fmt.Errorf("%s:%d: CronJob/%s/%s: %w", d.Origin.File, d.Origin.Line, c.Metadata.Namespace, c.Metadata.Name, err)
+		p.sched, p.err = schedule.Parse(c.Spec.Schedule)
+		if p.err == nil {
+			p.loc, p.err = schedule.LoadLocation(c.Spec.TimeZone)
 		}
 		out = append(out, p)
 	}
@@ -166,7 +161,7 @@ func writeCron(b *strings.Builder, c plannedCron, now time.Time, count int) {
 	}
 	b.WriteString("\n")
 	if c.err != nil {
-		fmt.Fprintf(b, "  error: %v\n\n", errors.Unwrap(c.err))
+		fmt.Fprintf(b, "  error: %v\n\n", c.err)
 		return
 	}
 	times := schedule.NextN(c.sched, c.loc, now, count)
