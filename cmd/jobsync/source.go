@@ -66,6 +66,9 @@ func newSource(repo, ref, path, cacheDir string, g *sourceFlags, env func(string
 	}
 	opts := source.DefaultGitOptions()
 	opts.URL, opts.Path, opts.MaxSize, opts.RecurseSubmodules = repo, path, g.maxSize, g.recurseSubmodules
+	if ref == "" {
+		ref = "HEAD" // the remote's default branch, as --help says
+	}
 	r, err := source.ParseRef(ref)
 	if err != nil {
 		return nil, fmt.Errorf("--ref: %w", err)

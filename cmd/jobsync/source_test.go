@@ -60,6 +60,17 @@ func TestSourceFetchCommand(t *testing.T) {
 			}
 		})
 	}
+	t.Run("no --ref: the remote's default branch", func(t *testing.T) {
+		var out, errb bytes.Buffer
+		env := func(k string) (string, bool) {
+			v, ok := map[string]string{"JOBSYNC_GIT_USERNAME": "alice", "JOBSYNC_GIT_PASSWORD": "pw-from-file"}[k]
+			return v, ok
+		}
+		code := runEnv([]string{"source", "fetch", h.URL("app.git"), "--cache-dir", cache}, nil, &out, &errb, env)
+		if code != exitOK || !strings.Contains(out.String(), "revision: main@sha1:"+head) {
+			t.Fatalf("exit %d, stdout %q, stderr %q; want revision main@sha1:%s", code, out.String(), errb.String(), head)
+		}
+	})
 	t.Run("adapted for the reconcile loop", func(t *testing.T) {
 		src, err := newSource(h.URL("app.git"), "main", "jobs", cache, &sourceFlags{}, func(k string) (string, bool) {
 			v, ok := map[string]string{"JOBSYNC_GIT_USERNAME": "alice", "JOBSYNC_GIT_PASSWORD": "pw-from-file"}[k]
