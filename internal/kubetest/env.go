@@ -176,15 +176,7 @@ func (e *Env) startAPIServer(ctx context.Context, opts Options, sec files, etcdU
 	if err != nil {
 		return fmt.Errorf("kube-apiserver client: %w", err)
 	}
-	err = poll(ctx, opts.StartTimeout, p, func() bool {
-		resp, err := hc.Get(host + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
-	if err != nil {
+	if err := awaitReadyz(ctx, opts.StartTimeout, p, hc, host); err != nil {
 		return fmt.Errorf("kube-apiserver /readyz: %w", err)
 	}
 	// Trust the API server's self-signed serving certificate from here on.
@@ -240,6 +232,19 @@ func (e *Env) awaitDefaultServiceAccount(ctx context.Context, timeout time.Durat
 		return fmt.Errorf("ServiceAccount/default/default: %w", err)
 	}
 	return nil
+}
+
+// awaitReadyz polls the API server p at host until its /readyz answers ok
+// (see poll).
+func awaitReadyz(ctx context.Context, timeout time.Duration, p *proc, hc *http.Client, host string) error {
+	return poll(ctx, timeout, p, func() bool {
+		resp, err := hc.Get(host + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
 }
 
 // poll calls ok every 100 ms until it returns true, the process exits, the

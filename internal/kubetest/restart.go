@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"syscall"
 	"time"
 
@@ -68,15 +67,7 @@ func (e *Env) RestartAPIServer(ctx context.Context, timeout time.Duration) error
 	if err != nil {
 		return fmt.Errorf("kubetest: restart: client: %w", err)
 	}
-	err = poll(ctx, timeout, p, func() bool {
-		resp, err := hc.Get(e.Config.Host + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
-	if err != nil {
+	if err := awaitReadyz(ctx, timeout, p, hc, e.Config.Host); err != nil {
 		return fmt.Errorf("kubetest: restart: kube-apiserver /readyz: %w", err)
 	}
 	return nil
