@@ -45,7 +45,8 @@ func BenchmarkAgentCommitToApplied(b *testing.B) {
 		if code, err := a.webhook(fmt.Appendf(nil, `{"after":%q}`, commit)); err != nil || code != http.StatusAccepted {
 			b.Fatalf("webhook: %d, %v", code, err)
 		}
-		st := waitAppliedFast(b, a, revisionOf(commit))
+		// Every 10 ms: pollUntil's 100 ms would dominate the figure.
+		st := a.waitAppliedEvery(10*time.Millisecond, time.Minute, revisionOf(commit))
 		samples = append(samples, time.Since(start))
 		if n := countActions(st.LastApplied.Objects, reconcile.ActionUpdate); n != benchChangeObjects {
 			b.Fatalf("the commit updated %d objects, want %d", n, benchChangeObjects)
@@ -83,23 +84,6 @@ func BenchmarkAgentRSS(b *testing.B) {
 	}
 	b.ReportMetric(float64(peak)/(1<<20), "peak-RSS-MB")
 	b.ReportMetric(float64(rss)/(1<<20), "RSS-MB")
-}
-
-// waitAppliedFast polls /status every 10 ms (pollUntil's 100 ms would
-// dominate the figure).
-func waitAppliedFast(b *testing.B, a *agentProc, rev string) *agent.StatusReport {
-	b.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for {
-		st, _, err := a.status()
-		if err == nil && st.LastApplied != nil && st.LastApplied.Revision == rev {
-			return &st
-		}
-		if time.Now().After(deadline) {
-			b.Fatalf("revision %s not applied within a minute (%v)", rev, err)
-		}
-		time.Sleep(10 * time.Millisecond) // e2e: polling a real process
-	}
 }
 
 func countActions(objs []agent.ObjectReport, action reconcile.Action) int {

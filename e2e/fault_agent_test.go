@@ -84,24 +84,7 @@ func startAgent(t testing.TB, c agentConfig) *agentProc {
 // start runs the process (again) with the same flags and state directory.
 func (a *agentProc) start() {
 	a.t.Helper()
-	f, err := os.OpenFile(a.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	cmd := exec.Command(jobsyncBin(a.t), a.args...)
-	cmd.Stdout, cmd.Stderr = f, f
-	cmd.Env = append(os.Environ(), "KUBECONFIG=/nonexistent")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		f.Close()
-		a.t.Fatalf("start jobsync agent: %v", err)
-	}
-	done := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		f.Close()
-		close(done)
-	}()
+	cmd, done := spawnJobsync(a.t, a.logPath, a.args)
 	a.cmd, a.done = cmd, done
 	pollUntil(a.t, 30*time.Second, "the agent's socket", func() (bool, string) {
 		select {
@@ -116,6 +99,32 @@ func (a *agentProc) start() {
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK, resp.Status
 	})
+}
+
+// spawnJobsync starts the jobsync binary with args in its own process group,
+// its output appended to logPath and KUBECONFIG pointing nowhere (only the
+// flags may point at the cluster). done is closed once it has been reaped.
+func spawnJobsync(t testing.TB, logPath string, args []string) (cmd *exec.Cmd, done chan struct{}) {
+	t.Helper()
+	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd = exec.Command(jobsyncBin(t), args...)
+	cmd.Stdout, cmd.Stderr = f, f
+	cmd.Env = append(os.Environ(), "KUBECONFIG=/nonexistent")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		f.Close()
+		t.Fatalf("start jobsync %s: %v", args[0], err)
+	}
+	done = make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		f.Close()
+		close(done)
+	}()
+	return cmd, done
 }
 
 // kill sends SIGKILL, as an OOM kill or a node failure would, and reaps it.
@@ -228,8 +237,14 @@ func (a *agentProc) webhook(body []byte) (int, error) {
 // waitApplied waits until /status says rev is the last applied revision.
 func (a *agentProc) waitApplied(timeout time.Duration, rev string) agent.StatusReport {
 	a.t.Helper()
+	return a.waitAppliedEvery(pollInterval, timeout, rev)
+}
+
+// waitAppliedEvery is waitApplied polling /status every interval.
+func (a *agentProc) waitAppliedEvery(interval, timeout time.Duration, rev string) agent.StatusReport {
+	a.t.Helper()
 	var st agent.StatusReport
-	pollUntil(a.t, timeout, "revision "+rev+" applied", func() (bool, string) {
+	pollEvery(a.t, interval, timeout, "revision "+rev+" applied", func() (bool, string) {
 		var raw string
 		var err error
 		st, raw, err = a.status()
@@ -281,9 +296,18 @@ func (a *agentProc) memory() (hwm, rss int64, err error) {
 	return hwm, rss, nil
 }
 
-// waitFor polls cond every 100 ms until it holds or timeout passes; then it
-// fails the test with cond's last detail.
+// pollInterval is how often pollUntil polls.
+const pollInterval = 100 * time.Millisecond
+
+// pollUntil polls cond every pollInterval until it holds or timeout passes;
+// then it fails the test with cond's last detail.
 func pollUntil(t testing.TB, timeout time.Duration, what string, cond func() (bool, string)) {
+	t.Helper()
+	pollEvery(t, pollInterval, timeout, what, cond)
+}
+
+// pollEvery is pollUntil polling every interval.
+func pollEvery(t testing.TB, interval, timeout time.Duration, what string, cond func() (bool, string)) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -294,7 +318,7 @@ func pollUntil(t testing.TB, timeout time.Duration, what string, cond func() (bo
 		if time.Now().After(deadline) {
 			t.Fatalf("waited %s for %s; last: %s", timeout, what, detail)
 		}
-		time.Sleep(100 * time.Millisecond) // e2e: a real process, polled with a deadline
+		time.Sleep(interval) // e2e: a real process, polled with a deadline
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -33,25 +32,15 @@ type replica struct {
 func startReplica(t *testing.T, id, repo, ns string) *replica {
 	t.Helper()
 	dir := t.TempDir()
-	r := &replica{id: id, addr: haFreeAddr(t), log: filepath.Join(dir, "agent.log"), done: make(chan struct{})}
-	logf, err := os.Create(r.log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.cmd = exec.Command(jobsyncBin(t), "agent",
+	r := &replica{id: id, addr: freeLoopbackAddr(t), log: filepath.Join(dir, "agent.log")}
+	r.cmd, r.done = spawnJobsync(t, r.log, []string{"agent",
 		"--repo", repo, "--ref", gittest.DefaultBranch, "--target", "cluster",
 		"--kubeconfig", env.Kubeconfig, "--namespace", ns, "--sync-name", "ha",
 		"--state-dir", filepath.Join(dir, "state"), "--listen", r.addr,
 		"--interval", "1s", "--jitter", "0",
 		"--leader-elect", "--identity", id,
 		"--leader-elect-lease-duration", "3s", "--leader-elect-renew-deadline", "2s", "--leader-elect-retry-period", "500ms",
-		"--log-format", "json")
-	r.cmd.Stdout, r.cmd.Stderr = logf, logf
-	r.cmd.Env = append(os.Environ(), "KUBECONFIG=/nonexistent")
-	if err := r.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = r.cmd.Wait(); logf.Close(); close(r.done) }()
+		"--log-format", "json"})
 	t.Cleanup(func() {
 		_ = r.cmd.Process.Signal(syscall.SIGTERM)
 		select {
@@ -66,16 +55,6 @@ func startReplica(t *testing.T, id, repo, ns string) *replica {
 		}
 	})
 	return r
-}
-
-func haFreeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // status reads the replica's /status.
@@ -105,27 +84,6 @@ func (r *replica) readyz() (int, string, error) {
 	return resp.StatusCode, string(b), err
 }
 
-// haWaitFor polls f every 100 ms until it returns nil; it fails the test
-// after timeout.
-func haWaitFor(t *testing.T, timeout time.Duration, what string, f func() error) {
-	t.Helper()
-	start := time.Now()
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Since(start) > timeout {
-			t.Fatalf("%s: not within %s: %v", what, timeout, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-func haConfigMap(level string) string {
-	return "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  level: " + level + "\n"
-}
-
 // TestHAFailover runs two replicas with leader election against one
 // repository: only the Lease holder reconciles; when it is SIGKILLed the
 // standby takes the Lease over and applies the next commit.
@@ -137,7 +95,7 @@ func TestHAFailover(t *testing.T) {
 		t.Fatal(err)
 	}
 	repo := gittest.NewRepo(t, t.TempDir(), "batch.git")
-	first := repo.Commit("first", map[string]string{"settings.yaml": haConfigMap("info"), "nightly.yaml": cliCronJob})
+	first := repo.Commit("first", map[string]string{"settings.yaml": configMapDoc("settings", "info"), "nightly.yaml": cliCronJob})
 	replicas := map[string]*replica{}
 	for _, id := range []string{"replica-a", "replica-b"} {
 		// A file:// URL: a local path is read as a plain directory, whatever --ref says.
@@ -146,17 +104,17 @@ func TestHAFailover(t *testing.T) {
 
 	// One replica takes the Lease and applies the first commit.
 	var leader, standby *replica
-	haWaitFor(t, time.Minute, "a Lease holder that applied "+first, func() error {
+	pollUntil(t, time.Minute, "a Lease holder that applied "+first, func() (bool, string) {
 		l, err := env.Client.CoordinationV1().Leases(ns).Get(ctx, "jobsync-ha", metav1.GetOptions{})
 		if err != nil {
-			return err
+			return false, err.Error()
 		}
 		holder := ""
 		if l.Spec.HolderIdentity != nil {
 			holder = *l.Spec.HolderIdentity
 		}
 		if replicas[holder] == nil {
-			return fmt.Errorf("lease holder %q", holder)
+			return false, fmt.Sprintf("lease holder %q", holder)
 		}
 		leader = replicas[holder]
 		return haAppliedBy(leader, first, 3)
@@ -166,7 +124,9 @@ func TestHAFailover(t *testing.T) {
 			standby = replicas[id]
 		}
 	}
-	haCheckConfigMap(ctx, t, ns, "info")
+	if got := configMapValue(t, ctx, ns, "settings"); got != "info" {
+		t.Errorf("ConfigMap settings = %q, want %q", got, "info")
+	}
 
 	// The standby has not reconciled once, and says it stands by.
 	st, err := standby.status()
@@ -186,13 +146,15 @@ func TestHAFailover(t *testing.T) {
 	}
 	<-leader.done
 	killed := time.Now()
-	second := repo.Commit("second", map[string]string{"settings.yaml": haConfigMap("debug")})
-	haWaitFor(t, 45*time.Second, "the standby applying "+second, func() error {
+	second := repo.Commit("second", map[string]string{"settings.yaml": configMapDoc("settings", "debug")})
+	pollUntil(t, 45*time.Second, "the standby applying "+second, func() (bool, string) {
 		return haAppliedBy(standby, second, 1)
 	})
 	t.Logf("failover: %s from SIGKILL to %s applying the next commit (lease 3s, renew 2s, retry 500ms)",
 		time.Since(killed).Round(10*time.Millisecond), standby.id)
-	haCheckConfigMap(ctx, t, ns, "debug")
+	if got := configMapValue(t, ctx, ns, "settings"); got != "debug" {
+		t.Errorf("ConfigMap settings = %q, want %q", got, "debug")
+	}
 	l, err := env.Client.CoordinationV1().Leases(ns).Get(ctx, "jobsync-ha", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -202,32 +164,20 @@ func TestHAFailover(t *testing.T) {
 	}
 }
 
-// haAppliedBy checks that r leads and has applied the commit, after at least
-// attempts reconciles.
-func haAppliedBy(r *replica, commit string, attempts int) error {
+// haAppliedBy reports whether r leads and has applied the commit, after at
+// least attempts reconciles, and if not, why not; it is a pollUntil condition.
+func haAppliedBy(r *replica, commit string, attempts int) (bool, string) {
 	st, err := r.status()
 	if err != nil {
-		return err
+		return false, err.Error()
 	}
 	switch {
 	case !st.Leading:
-		return fmt.Errorf("%s is not leading", r.id)
+		return false, fmt.Sprintf("%s is not leading", r.id)
 	case st.LastApplied == nil || !strings.Contains(st.LastApplied.Revision, commit):
-		return fmt.Errorf("%s: last applied %+v, want %s", r.id, st.LastApplied, commit)
+		return false, fmt.Sprintf("%s: last applied %+v, want %s", r.id, st.LastApplied, commit)
 	case st.Attempts < attempts:
-		return fmt.Errorf("%s: %d attempts, want %d", r.id, st.Attempts, attempts)
+		return false, fmt.Sprintf("%s: %d attempts, want %d", r.id, st.Attempts, attempts)
 	}
-	return nil
-}
-
-// haCheckConfigMap checks the applied ConfigMap's data.level.
-func haCheckConfigMap(ctx context.Context, t *testing.T, ns, level string) {
-	t.Helper()
-	cm, err := env.Client.CoreV1().ConfigMaps(ns).Get(ctx, "settings", metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := cm.Data["level"]; got != level {
-		t.Errorf("ConfigMap settings level = %q, want %q", got, level)
-	}
+	return true, ""
 }
