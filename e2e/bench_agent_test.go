@@ -27,7 +27,7 @@ const (
 // -benchtime=20x for a meaningful p50.
 func BenchmarkAgentCommitToApplied(b *testing.B) {
 	ctx := context.Background()
-	ns := faultNamespace(b, ctx, "bench-webhook")
+	ns := newNamespace(b, ctx, "bench-webhook")
 	base, repo := newFaultRepo(b)
 	first := repo.Commit("first", cronJobs(benchChangeObjects, "1.0"))
 	srv := gittest.StartHTTP(b, base, gittest.HTTPOptions{})
@@ -68,7 +68,7 @@ func BenchmarkAgentRSS(b *testing.B) {
 	srv := gittest.StartHTTP(b, base, gittest.HTTPOptions{})
 	var peak, rss int64
 	for b.Loop() {
-		ns := faultNamespace(b, ctx, "bench-rss")
+		ns := newNamespace(b, ctx, "bench-rss")
 		a := startAgent(b, agentConfig{repo: srv.URL("app.git"), ns: ns, interval: time.Hour})
 		st := a.waitApplied(10*time.Minute, revisionOf(commit))
 		if n := len(st.LastApplied.Objects); n != benchRSSConfigMaps+benchRSSCronJobs {

@@ -142,11 +142,12 @@ func newTarget(b *testing.B, ns string) (*cluster.Target, *kubetest.Counter) {
 	return tgt, counter
 }
 
-func newNamespace(b *testing.B, ctx context.Context, prefix string) string {
-	b.Helper()
+// newNamespace creates a namespace named after prefix.
+func newNamespace(t testing.TB, ctx context.Context, prefix string) string {
+	t.Helper()
 	ns, err := env.CreateNamespace(ctx, prefix)
 	if err != nil {
-		b.Fatal(err)
+		t.Fatal(err)
 	}
 	return ns
 }

@@ -145,10 +145,7 @@ spec:
 func TestCLIDiffApplyPrune(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	ns, err := env.CreateNamespace(ctx, "cli")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ns := newNamespace(t, ctx, "cli")
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{"settings.yaml": cliConfigMap, "nightly.yaml": cliCronJob})
 	kube := []string{"--kubeconfig", env.Kubeconfig, "-n", ns}

@@ -191,10 +191,7 @@ type dryRunner struct {
 }
 
 func newDryRunner(t *testing.T, ctx context.Context) *dryRunner {
-	ns, err := env.CreateNamespace(ctx, "conformance")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ns := newNamespace(t, ctx, "conformance")
 	cfg := env.RESTConfig()
 	cfg.WarningHandler = rest.NoWarnings{} // warnings are not verdicts
 	client, err := kubernetes.NewForConfig(cfg)

@@ -172,7 +172,7 @@ func reconcileAgain(t testing.TB, a *agentProc) agent.StatusReport {
 func TestFaultAPIServerKilledMidApply(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
-	ns := faultNamespace(t, ctx, "fault-apiserver")
+	ns := newNamespace(t, ctx, "fault-apiserver")
 	a, rev := startCrashAgent(t, ctx, ns, func(cms, _ int) bool { return cms >= crashConfigMaps/10 && cms <= crashConfigMaps/2 })
 
 	if err := env.KillAPIServer(); err != nil {
@@ -209,7 +209,7 @@ func TestFaultAPIServerKilledMidApply(t *testing.T) {
 func TestFaultAgentKilledMidApply(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
-	ns := faultNamespace(t, ctx, "fault-agentkill")
+	ns := newNamespace(t, ctx, "fault-agentkill")
 	// Kill it in the last stage: some Jobs exist, but the inventory does not
 	// record them yet, so the restarted agent plans them as creates.
 	a, rev := startCrashAgent(t, ctx, ns, func(_, jobs int) bool { return jobs >= 1 && jobs < crashJobs*3/4 })

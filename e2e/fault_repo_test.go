@@ -186,12 +186,3 @@ func configMapValue(t testing.TB, ctx context.Context, ns, name string) string {
 	}
 	return cm.Data["value"]
 }
-
-func faultNamespace(t testing.TB, ctx context.Context, prefix string) string {
-	t.Helper()
-	ns, err := env.CreateNamespace(ctx, prefix)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ns
-}

@@ -26,7 +26,7 @@ const (
 func TestFaultTenThousandObjects(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	ns := faultNamespace(t, ctx, "fault-big")
+	ns := newNamespace(t, ctx, "fault-big")
 	base, repo := newFaultRepo(t)
 	commit := repo.Commit("big", mergeFiles(configMaps(bigConfigMaps, "v1"), cronJobs(bigCronJobs, "1.0")))
 	srv := gittest.StartHTTP(t, base, gittest.HTTPOptions{})
@@ -66,7 +66,7 @@ func TestFaultPushStorm(t *testing.T) {
 	const pushes, every = 100, 100 * time.Millisecond
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	ns := faultNamespace(t, ctx, "fault-storm")
+	ns := newNamespace(t, ctx, "fault-storm")
 	base, repo := newFaultRepo(t)
 	first := repo.Commit("first", mergeFiles(small("v0"), configMaps(50, "v0")))
 	srv := gittest.StartHTTP(t, base, gittest.HTTPOptions{})

@@ -16,7 +16,7 @@ import (
 func TestFaultAgentSIGTERMMidApply(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
-	ns := faultNamespace(t, ctx, "fault-sigterm")
+	ns := newNamespace(t, ctx, "fault-sigterm")
 	a, rev := startCrashAgent(t, ctx, ns, func(cms, jobs int) bool { return cms >= 1 && cms < crashConfigMaps/2 && jobs == 0 })
 	cms := countConfigMaps(ctx, ns)
 	if err := a.cmd.Process.Signal(syscall.SIGTERM); err != nil {

@@ -32,7 +32,7 @@ func small(v string) map[string]string {
 func TestFaultGitServerDownThenBack(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	ns := faultNamespace(t, ctx, "fault-gitdown")
+	ns := newNamespace(t, ctx, "fault-gitdown")
 	base, repo := newFaultRepo(t)
 	first := repo.Commit("first", small("v1"))
 	daemon := gittest.StartDaemon(t, base)
@@ -73,7 +73,7 @@ func TestFaultGitServerDownThenBack(t *testing.T) {
 func TestFaultForcePush(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	ns := faultNamespace(t, ctx, "fault-force")
+	ns := newNamespace(t, ctx, "fault-force")
 	base, repo := newFaultRepo(t)
 	first := repo.Commit("first", small("v1"))
 	second := repo.Commit("second", mergeFiles(small("v2"), map[string]string{"extra.yaml": configMapDoc("extra", "x")}))
@@ -112,7 +112,7 @@ func TestFaultForcePush(t *testing.T) {
 func TestFaultAuthRevoked(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	ns := faultNamespace(t, ctx, "fault-auth")
+	ns := newNamespace(t, ctx, "fault-auth")
 	const user, password = "deployer", "pw-Zq8-not-for-logs"
 	base, repo := newFaultRepo(t)
 	first := repo.Commit("first", small("v1"))
@@ -176,7 +176,7 @@ func TestFaultAuthRevoked(t *testing.T) {
 func TestFaultBadCommitThenFix(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	ns := faultNamespace(t, ctx, "fault-bad")
+	ns := newNamespace(t, ctx, "fault-bad")
 	base, repo := newFaultRepo(t)
 	first := repo.Commit("first", small("v1"))
 	srv := gittest.StartHTTP(t, base, gittest.HTTPOptions{})
@@ -227,7 +227,7 @@ func TestFaultBadCommitThenFix(t *testing.T) {
 func TestFaultEmptyRender(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	ns := faultNamespace(t, ctx, "fault-empty")
+	ns := newNamespace(t, ctx, "fault-empty")
 	base, repo := newFaultRepo(t)
 	first := repo.Commit("first", mergeFiles(small("v1"), configMaps(20, "v1")))
 	srv := gittest.StartHTTP(t, base, gittest.HTTPOptions{})
