@@ -63,6 +63,9 @@ func newSource(repo, ref, path, cacheDir string, g *sourceFlags, env func(string
 			return nil, fmt.Errorf("--repo %s: %w", repo, err)
 		}
 		repo = "file://" + filepath.ToSlash(abs)
+	} else if !strings.Contains(repo, ":") {
+		// No scheme and no user@host:path: it was meant as a directory.
+		return nil, fmt.Errorf("%s: no such directory, and not a Git URL (https://, ssh://, git://, file:// or user@host:path)", repo)
 	}
 	opts := source.DefaultGitOptions()
 	opts.URL, opts.Path, opts.MaxSize, opts.RecurseSubmodules = repo, path, g.maxSize, g.recurseSubmodules

@@ -60,6 +60,14 @@ func TestSourceFetchCommand(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a directory that does not exist", func(t *testing.T) {
+		var out, errb bytes.Buffer
+		missing := filepath.Join(t.TempDir(), "missing")
+		code := run([]string{"source", "fetch", missing, "--cache-dir", cache}, nil, &out, &errb)
+		if code != exitUsage || !strings.Contains(errb.String(), missing+": no such directory, and not a Git URL") {
+			t.Fatalf("exit %d, stderr %q; want %d and a no-such-directory error", code, errb.String(), exitUsage)
+		}
+	})
 	t.Run("no --ref: the remote's default branch", func(t *testing.T) {
 		var out, errb bytes.Buffer
 		env := func(k string) (string, bool) {
