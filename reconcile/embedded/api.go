@@ -27,8 +27,12 @@ func (e *Engine) ListCronJobs() []batchv1.CronJob {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	out := make([]batchv1.CronJob, 0, len(e.cache.cronJobs))
-	for _, cj := range e.cache.cronJobs {
-		out = append(out, *cj.DeepCopy())
+	for key := range e.cache.cronJobs {
+		// The bytes were decoded when loaded or encoded from an object:
+		// decoding them again does not fail.
+		if cj, err := e.cache.cronJob(key); err == nil {
+			out = append(out, *cj)
+		}
 	}
 	sort.Slice(out, func(i, j int) bool { return Key(out[i].Namespace, out[i].Name) < Key(out[j].Namespace, out[j].Name) })
 	return out
@@ -102,7 +106,10 @@ func (e *Engine) Trigger(namespace, cronJob string) (*batchv1.Job, error) {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	cj := e.cache.cronJobs[Key(namespace, cronJob)]
+	cj, err := e.cache.cronJob(Key(namespace, cronJob))
+	if err != nil {
+		return nil, fmt.Errorf("CronJob/%s/%s: trigger: %w", namespace, cronJob, err)
+	}
 	if cj == nil {
 		return nil, fmt.Errorf("CronJob/%s/%s: %w", namespace, cronJob, ErrNotFound)
 	}
@@ -134,19 +141,21 @@ func (e *Engine) Suspend(namespace, cronJob string, suspend bool) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	key := Key(namespace, cronJob)
-	cur := e.cache.cronJobs[key]
-	if cur == nil {
+	cj, err := e.cache.cronJob(key)
+	if err != nil {
+		return fmt.Errorf("CronJob/%s/%s: suspend: %w", namespace, cronJob, err)
+	}
+	if cj == nil {
 		return fmt.Errorf("CronJob/%s/%s: %w", namespace, cronJob, ErrNotFound)
 	}
 	b := e.newBatch(e.clock.Now())
 	ov, had := e.cache.overrides[key]
-	git := ptr.Deref(cur.Spec.Suspend, false)
+	git := ptr.Deref(cj.Spec.Suspend, false)
 	if had {
 		git = ov.GitSuspend
 	}
 	e.cache.overrides[key] = Override{Suspend: suspend, GitSuspend: git, Time: b.now}
 	b.mark(KindOverride, key)
-	cj := cur.DeepCopy()
 	cj.Spec.Suspend = ptr.To(suspend)
 	e.putCronJob(b, cj)
 	b.event(KindCronJob, namespace, cronJob, EventNormal, ReasonOverride, fmt.Sprintf("suspend set to %t locally (Git has %t)", suspend, git))

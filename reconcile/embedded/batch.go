@@ -17,6 +17,8 @@ import (
 // commit fails the cache is reloaded from the store and the side effects are
 // dropped, so the cache never runs ahead of the disk.
 type batch struct {
+	// err, when set, fails the commit (see fail).
+	err       error
 	now       time.Time
 	dirty     map[dirtyKey]struct{}
 	events    []eventOp
@@ -47,6 +49,14 @@ func (b *batch) empty() bool {
 
 func (b *batch) mark(k Kind, key string) { b.dirty[dirtyKey{k, key}] = struct{}{} }
 
+// fail makes the commit fail with err (the first one given): the round is
+// dropped and the cache reloaded from the store, as for a write error.
+func (b *batch) fail(err error) {
+	if b.err == nil {
+		b.err = err
+	}
+}
+
 // event records an event on an object.
 func (b *batch) event(k Kind, namespace, name, typ, reason, msg string) {
 	b.events = append(b.events, eventOp{key: EventKey(k, namespace, name), ev: &Event{Type: typ, Reason: reason, Message: msg, Time: b.now}})
@@ -54,7 +64,10 @@ func (b *batch) event(k Kind, namespace, name, typ, reason, msg string) {
 
 func (e *Engine) putCronJob(b *batch, cj *batchv1.CronJob) {
 	key := Key(cj.Namespace, cj.Name)
-	e.cache.cronJobs[key] = cj
+	if err := e.cache.setCronJob(key, cj); err != nil {
+		b.fail(err)
+		return
+	}
 	b.mark(KindCronJob, key)
 }
 
@@ -73,7 +86,11 @@ func (e *Engine) putPod(b *batch, p *corev1.Pod) {
 // deleteCronJob deletes a CronJob and, like a foreground cascade, its Jobs
 // and their pods.
 func (e *Engine) deleteCronJob(b *batch, key string) {
-	cj := e.cache.cronJobs[key]
+	cj, err := e.cache.cronJob(key)
+	if err != nil {
+		b.fail(err)
+		return
+	}
 	if cj == nil {
 		return
 	}
@@ -115,7 +132,7 @@ func (e *Engine) queueOwner(namespace string, owners []metav1.OwnerReference, no
 			continue
 		}
 		key := Key(namespace, r.Name)
-		if cj := e.cache.cronJobs[key]; cj != nil && cj.UID == uid {
+		if cj, ok := e.cache.cronJobs[key]; ok && cj.uid == uid {
 			e.queue.add(cronJobQueueKey(key), now)
 		}
 	}
@@ -127,7 +144,10 @@ func (e *Engine) value(d dirtyKey) (v any, skip bool) {
 	var ok bool
 	switch d.kind {
 	case KindCronJob:
-		v, ok = e.cache.cronJobs[d.key]
+		var cj storedCronJob
+		if cj, ok = e.cache.cronJobs[d.key]; ok {
+			v = rawValue(cj.raw)
+		}
 	case KindJob:
 		if e.cache.done[d.key] != nil {
 			return nil, true
@@ -152,10 +172,13 @@ func (e *Engine) value(d dirtyKey) (v any, skip bool) {
 
 // commit writes the batch in one transaction, then performs its side effects.
 func (e *Engine) commit(b *batch) error {
-	if b.empty() {
+	if b.empty() && b.err == nil {
 		return nil
 	}
 	err := e.store.Update(func(tx *Tx) error {
+		if b.err != nil {
+			return b.err
+		}
 		for d := range b.dirty {
 			v, skip := e.value(d)
 			if skip {

@@ -18,11 +18,14 @@ import (
 // §6): history cleanup, the active list, then at most one new Job for the
 // most recent unmet schedule time. It returns when to sync again.
 func (e *Engine) syncCronJob(b *batch, key string) (time.Time, bool) {
-	cur := e.cache.cronJobs[key]
-	if cur == nil {
+	cj, err := e.cache.cronJob(key)
+	if err != nil {
+		b.fail(err)
 		return time.Time{}, false
 	}
-	cj := cur.DeepCopy()
+	if cj == nil {
+		return time.Time{}, false
+	}
 	changed := e.cleanupFinishedJobs(b, cj)
 	if e.trackActive(b, cj) {
 		changed = true

@@ -96,6 +96,19 @@ type eventReader struct {
 	err  error
 }
 
+func (r *eventReader) uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(r.rest)
+	if n <= 0 {
+		r.err = errEventTruncated
+		return 0
+	}
+	r.rest = r.rest[n:]
+	return v
+}
+
 func (r *eventReader) field() []byte {
 	if r.err != nil {
 		return nil
@@ -110,9 +123,24 @@ func (r *eventReader) field() []byte {
 	return f
 }
 
-// ringFormatV1 is the first byte of an object's ring of events: then each
-// event, oldest first, as a uvarint length and its compact form.
-const ringFormatV1 = 0x01
+// An object's ring of events starts with its form, then holds each event,
+// oldest first. ringFormatV1: each as a uvarint length and its compact
+// form. ringFormatV2 (written since store version 4): each as a uvarint
+// base, then, for base 0, a uvarint length and its compact form; for base
+// k > 0, the event k places before it with its middle replaced: uvarint
+// lengths of the prefix and suffix kept and of the new middle, then the
+// middle. An object's events repeat each other but for a name, a count or
+// the time ("Created job x-29540761" then "…62"): a ring of 20 takes a
+// fifth of the bytes it takes in form 1, without a compressor's cost on
+// every event.
+const (
+	ringFormatV1 = 0x01
+	ringFormatV2 = 0x02
+)
+
+// ringMaxBase is how far back encodeRing looks for an event to derive one
+// from: far enough for the rounds of a CronJob's 3 or 4 event kinds.
+const ringMaxBase = 8
 
 // encodeRing returns the ring of the encoded events.
 func encodeRing(entries [][]byte) []byte {
@@ -121,12 +149,44 @@ func encodeRing(entries [][]byte) []byte {
 		n += binary.MaxVarintLen32 + len(e)
 	}
 	out := make([]byte, 1, n)
-	out[0] = ringFormatV1
-	for _, e := range entries {
-		out = binary.AppendUvarint(out, uint64(len(e)))
-		out = append(out, e...)
+	out[0] = ringFormatV2
+	for i, e := range entries {
+		base, pre, suf := 0, 0, 0
+		best := len(e) // bytes of the event itself
+		for k := 1; k <= ringMaxBase && k <= i; k++ {
+			p, s := commonEnds(entries[i-k], e)
+			// Three small uvarints (about 3 bytes) beyond the middle.
+			if cost := len(e) - p - s + 3; cost < best {
+				base, pre, suf, best = k, p, s, cost
+			}
+		}
+		out = binary.AppendUvarint(out, uint64(base))
+		if base == 0 {
+			out = binary.AppendUvarint(out, uint64(len(e)))
+			out = append(out, e...)
+			continue
+		}
+		mid := e[pre : len(e)-suf]
+		out = binary.AppendUvarint(out, uint64(pre))
+		out = binary.AppendUvarint(out, uint64(suf))
+		out = binary.AppendUvarint(out, uint64(len(mid)))
+		out = append(out, mid...)
 	}
 	return out
+}
+
+// commonEnds returns the lengths of the longest common prefix of a and b
+// and of their longest common suffix in what the prefix leaves.
+func commonEnds(a, b []byte) (int, int) {
+	p := 0
+	for p < len(a) && p < len(b) && a[p] == b[p] {
+		p++
+	}
+	s := 0
+	for s < len(a)-p && s < len(b)-p && a[len(a)-1-s] == b[len(b)-1-s] {
+		s++
+	}
+	return p, s
 }
 
 // decodeRing returns copies of the encoded events of a ring (none for nil).
@@ -134,17 +194,40 @@ func decodeRing(data []byte) ([][]byte, error) {
 	if data == nil {
 		return nil, nil
 	}
-	if len(data) == 0 || data[0] != ringFormatV1 {
+	if len(data) == 0 || (data[0] != ringFormatV1 && data[0] != ringFormatV2) {
 		return nil, errors.New("unknown event ring form")
 	}
 	r := eventReader{rest: data[1:]}
 	var entries [][]byte
 	for len(r.rest) > 0 {
-		e := r.field()
+		base := uint64(0)
+		if data[0] == ringFormatV2 {
+			base = r.uvarint()
+		}
+		if base == 0 {
+			e := r.field()
+			if r.err != nil {
+				return nil, r.err
+			}
+			entries = append(entries, bytes.Clone(e))
+			continue
+		}
+		pre, suf, mid := r.uvarint(), r.uvarint(), r.field()
 		if r.err != nil {
 			return nil, r.err
 		}
-		entries = append(entries, bytes.Clone(e))
+		if base > uint64(len(entries)) {
+			return nil, errors.New("event ring: entry derived from one before the first")
+		}
+		from := entries[len(entries)-int(base)]
+		if pre > uint64(len(from)) || suf > uint64(len(from))-pre {
+			return nil, errors.New("event ring: entry keeps more than its base has")
+		}
+		e := make([]byte, 0, int(pre)+len(mid)+int(suf))
+		e = append(e, from[:pre]...)
+		e = append(e, mid...)
+		e = append(e, from[uint64(len(from))-suf:]...)
+		entries = append(entries, e)
 	}
 	return entries, nil
 }

@@ -18,11 +18,14 @@ import (
 const StoreFile = "state.db"
 
 // storeSchema is the layout version written in the meta bucket. A store with
-// another version is refused instead of being misread, except version 2
-// (one entry per event, JSON): read as it is, and migrated to 3 (one ring
-// per object, see events.go) when opened read-write.
+// another version is refused instead of being misread, except older ones
+// this version reads: 3 (nothing compressed, see codec.go) as it is, and 2
+// (one entry per event, JSON) as it is and migrated to one ring per object
+// (see events.go) when opened read-write. A store opened read-write is
+// marked 4 (an older jobsync refuses it: it cannot read compressed values).
 const (
-	storeSchema   = "3"
+	storeSchema   = "4"
+	storeSchemaV3 = "3"
 	storeSchemaV2 = "2"
 )
 
@@ -47,7 +50,8 @@ const (
 	kindMeta     Kind = "Meta"
 )
 
-var allKinds = []Kind{KindCronJob, KindJob, KindPod, KindConfigMap, KindSecret, KindObject, KindEvent, KindOverride, kindMeta}
+var allKinds = []Kind{KindCronJob, KindJob, KindPod, KindConfigMap, KindSecret, KindObject, KindEvent, KindOverride, kindMeta,
+	kindJobDone, kindJobDoneIndex, kindPodDone, kindPodDoneIndex}
 
 // Keys of the meta bucket.
 const (
@@ -123,7 +127,7 @@ func (s *Store) init() error {
 		if m == nil {
 			return nil
 		}
-		if v := string(m.Get([]byte(metaSchema))); v != storeSchema && v != storeSchemaV2 {
+		if v := string(m.Get([]byte(metaSchema))); v != storeSchema && v != storeSchemaV3 && v != storeSchemaV2 {
 			return fmt.Errorf("schema version %q, this jobsync reads %q: use the matching jobsync version or a new state dir", v, storeSchema)
 		}
 		return nil
@@ -179,7 +183,7 @@ type Tx struct {
 // keys are inserted between neighbours or rewritten in place, got no
 // better or worse (a 90% page split by the next insert leaves a near-empty
 // one).
-var bucketFill = map[Kind]float64{KindPod: 0.9}
+var bucketFill = map[Kind]float64{KindPod: 0.9, kindJobDone: 1, kindPodDone: 1}
 
 // Key returns the store key of a namespaced object.
 func Key(namespace, name string) string { return namespace + "/" + name }
@@ -200,25 +204,41 @@ func (t *Tx) bucket(k Kind) (*bolt.Bucket, error) {
 type protoMarshaler interface{ Marshal() ([]byte, error) }
 type protoUnmarshaler interface{ Unmarshal([]byte) error }
 
+// rawValue is a value already encoded (as encode would).
+type rawValue []byte
+
 // encode returns the protobuf encoding of a k8s.io/api object, else JSON.
 func encode(obj any) ([]byte, error) {
+	if r, ok := obj.(rawValue); ok {
+		return r, nil
+	}
 	if m, ok := obj.(protoMarshaler); ok {
 		return m.Marshal()
 	}
 	return json.Marshal(obj)
 }
 
-// decode is the inverse of encode.
+// decode is the inverse of encode, for values stored compressed too.
 func decode(data []byte, out any) error {
+	data, err := decompressed(data)
+	if err != nil {
+		return err
+	}
 	if u, ok := out.(protoUnmarshaler); ok {
 		return u.Unmarshal(data)
 	}
 	return json.Unmarshal(data, out)
 }
 
-// Put stores obj under key in the kind's bucket.
+// Put stores obj under key in the kind's bucket: finished Jobs and terminal
+// Pods compressed (see codec.go).
 func (t *Tx) Put(k Kind, key string, obj any) error {
 	data, err := encode(obj)
+	if err == nil {
+		if c := codecOf(obj); c != nil {
+			data, err = c.compress(data)
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("%s/%s: encode: %w", k, key, err)
 	}
@@ -226,7 +246,23 @@ func (t *Tx) Put(k Kind, key string, obj any) error {
 	if err != nil {
 		return err
 	}
-	if err := b.Put([]byte(key), data); err != nil {
+	d, hasDone, err := t.done(k)
+	if err != nil {
+		return err
+	}
+	switch {
+	case !hasDone:
+		err = b.Put([]byte(key), data)
+	case isDone(obj):
+		if err = b.Delete([]byte(key)); err == nil {
+			err = d.put([]byte(key), data)
+		}
+	default:
+		if err = d.delete([]byte(key)); err == nil {
+			err = b.Put([]byte(key), data)
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("%s/%s: write: %w", k, key, err)
 	}
 	return nil
@@ -240,7 +276,13 @@ func (t *Tx) Get(k Kind, key string, out any) (bool, error) {
 	}
 	data := b.Get([]byte(key))
 	if data == nil {
-		return false, nil
+		d, hasDone, err := t.done(k)
+		if err != nil || !hasDone {
+			return false, err
+		}
+		if data = d.get([]byte(key)); data == nil {
+			return false, nil
+		}
 	}
 	if err := decode(data, out); err != nil {
 		return false, fmt.Errorf("%s/%s: decode: %w", k, key, err)
@@ -254,15 +296,30 @@ func (t *Tx) Delete(k Kind, key string) error {
 	if err != nil {
 		return err
 	}
+	d, hasDone, err := t.done(k)
+	if err == nil && hasDone {
+		err = d.delete([]byte(key))
+	}
+	if err != nil {
+		return err
+	}
 	return b.Delete([]byte(key))
 }
 
-// ForEach calls fn with every key and raw JSON value of the kind's bucket.
+// ForEach calls fn with every key and stored value (for decode) of the
+// kind, in key order.
 // The bytes are valid only during fn.
 func (t *Tx) ForEach(k Kind, fn func(key string, data []byte) error) error {
 	b, err := t.bucket(k)
 	if err != nil {
 		return err
+	}
+	d, hasDone, err := t.done(k)
+	if err != nil {
+		return err
+	}
+	if hasDone {
+		return t.forEachDone(b, d, fn)
 	}
 	return b.ForEach(func(key, v []byte) error { return fn(string(key), v) })
 }

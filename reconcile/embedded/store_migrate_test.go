@@ -10,10 +10,12 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	batchv1 "k8s.io/api/batch/v1"
 )
 
-// writeV2Store turns the store in dir into a version 2 one (schema and
-// event entries as version 2 wrote them) holding evs per event key.
+// writeV2Store turns the store in dir into a version 2 (or 3) one: schema,
+// buckets and event entries as version 2 wrote them, holding evs per event
+// key.
 func writeV2Store(t *testing.T, dir, schema string, evs map[string][]Event) {
 	t.Helper()
 	s, err := OpenStore(dir, DefaultStoreOptions())
@@ -29,6 +31,13 @@ func writeV2Store(t *testing.T, dir, schema string, evs map[string][]Event) {
 	err = db.Update(func(tx *bolt.Tx) error {
 		if err := tx.Bucket([]byte(kindMeta)).Put([]byte(metaSchema), []byte(schema)); err != nil {
 			return err
+		}
+		for _, names := range doneKinds { // since version 4
+			for _, k := range names {
+				if err := tx.DeleteBucket([]byte(k)); err != nil {
+					return err
+				}
+			}
 		}
 		b := tx.Bucket([]byte(KindEvent))
 		for key, list := range evs {
@@ -102,7 +111,7 @@ func TestStoreSchemaV2(t *testing.T) {
 }
 
 func TestStoreRefusesOtherSchema(t *testing.T) {
-	for _, schema := range []string{"1", "4"} {
+	for _, schema := range []string{"1", "5"} {
 		t.Run(schema, func(t *testing.T) {
 			dir := t.TempDir()
 			writeV2Store(t, dir, schema, nil)
@@ -113,6 +122,55 @@ func TestStoreRefusesOtherSchema(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), `schema version "`+schema+`"`) {
 				t.Errorf("error %q, want the schema version named", err)
+			}
+		})
+	}
+}
+
+// TestStoreSchemaV3 opens a version 3 store (nothing compressed): its values
+// read as they are; opened read-write it is marked 4 (compressed values to
+// come), read-only it stays 3.
+func TestStoreSchemaV3(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		readOnly bool
+		want     string
+	}{{"read-only", true, storeSchemaV3}, {"read-write", false, storeSchema}} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeV2Store(t, dir, storeSchemaV3, nil)
+			db, err := bolt.Open(filepath.Join(dir, StoreFile), 0o600, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			job := completeJob("j")
+			err = db.Update(func(tx *bolt.Tx) error { return tx.Bucket([]byte(KindJob)).Put([]byte("ns/j"), mustProto(t, job)) })
+			db.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := DefaultStoreOptions()
+			o.ReadOnly = tc.readOnly
+			s, err := OpenStore(dir, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			var got batchv1.Job
+			var schema string
+			err = s.View(func(tx *Tx) error {
+				schema = string(tx.tx.Bucket([]byte(kindMeta)).Get([]byte(metaSchema)))
+				_, err := tx.Get(KindJob, "ns/j", &got)
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Name != "j" || got.Status.Succeeded != 1 {
+				t.Errorf("read %s/%d, want the stored Job", got.Name, got.Status.Succeeded)
+			}
+			if schema != tc.want {
+				t.Errorf("schema %q, want %q", schema, tc.want)
 			}
 		})
 	}

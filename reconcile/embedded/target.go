@@ -194,11 +194,15 @@ func (e *Engine) applyCronJob(b *batch, cj *batchv1.CronJob, hash string) {
 	cj.TypeMeta = metav1.TypeMeta{APIVersion: "batch/v1", Kind: "CronJob"}
 	cj.Annotations = setMap(cj.Annotations, reconcile.AnnotationSpecHash, hash)
 	defaultCronJob(cj)
-	old := e.cache.cronJobs[key]
+	old, err := e.cache.cronJob(key)
+	if err != nil {
+		b.fail(err)
+		return
+	}
 	if old == nil {
 		cj.UID, cj.CreationTimestamp, cj.Status = uuid.NewUUID(), mt(b.now), batchv1.CronJobStatus{}
 	} else {
-		cj.UID, cj.CreationTimestamp, cj.Status = old.UID, old.CreationTimestamp, *old.Status.DeepCopy()
+		cj.UID, cj.CreationTimestamp, cj.Status = old.UID, old.CreationTimestamp, old.Status
 	}
 	if ov, ok := e.cache.overrides[key]; ok {
 		if ov.GitSuspend == *cj.Spec.Suspend {
