@@ -33,16 +33,53 @@ func (i jobInfo) ref() corev1.ObjectReference {
 
 // doneJob is a finished Job as the cache keeps it: with 10,000 CronJobs and
 // their history, full objects (and their pods) would not fit the memory
-// budget, and no controller needs more than this. The store has them in full.
+// budget, and no controller needs more than this. The store has them in
+// full. Its key gives its name and namespace; times are Unix nanoseconds
+// (0: unset).
 type doneJob struct {
-	info   jobInfo
+	uid    types.UID
 	owners []metav1.OwnerReference
 	// specHash is the Job's jobsync.io/spec-hash annotation, the only one
 	// a controller reads of a finished Job.
-	specHash   string
-	ttl        *int32
-	finishedAt time.Time
-	pods       []string
+	specHash                      string
+	ttl                           *int32
+	pods                          []string
+	start, completion, finishedAt int64
+	failed                        bool
+}
+
+func unixNano(t *metav1.Time) int64 {
+	if t == nil || t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromUnixNano(n int64) *metav1.Time {
+	if n == 0 {
+		return nil
+	}
+	t := metav1.NewTime(time.Unix(0, n))
+	return &t
+}
+
+// finishTime returns when the done Job finished (zero: unknown).
+func (d *doneJob) finishTime() time.Time {
+	if d.finishedAt == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, d.finishedAt)
+}
+
+// info returns the summary of the done Job under key.
+func (d *doneJob) info(key string) jobInfo {
+	ns, name := splitKey(key)
+	i := jobInfo{Key: key, Name: name, Namespace: ns, UID: d.uid, Finished: batchv1.JobComplete,
+		Start: fromUnixNano(d.start), Completion: fromUnixNano(d.completion)}
+	if d.failed {
+		i.Finished = batchv1.JobFailed
+	}
+	return i
 }
 
 // coolJob turns a finished Job of the cache into its summary and drops its
@@ -52,8 +89,11 @@ func (c *cache) coolJob(key string) {
 	if j == nil || !jobFinished(j) {
 		return
 	}
-	d := &doneJob{info: infoOf(key, j), owners: c.sharedOwners(key, j.OwnerReferences), specHash: j.Annotations[reconcile.AnnotationSpecHash],
-		ttl: j.Spec.TTLSecondsAfterFinished, finishedAt: jobFinishTime(j), pods: sortedKeys(c.podsByOwner[j.UID])}
+	finishedAt := jobFinishTime(j)
+	d := &doneJob{uid: j.UID, owners: c.sharedOwners(key, j.OwnerReferences), specHash: j.Annotations[reconcile.AnnotationSpecHash],
+		ttl: j.Spec.TTLSecondsAfterFinished, pods: sortedKeys(c.podsByOwner[j.UID]),
+		start: unixNano(j.Status.StartTime), completion: unixNano(j.Status.CompletionTime), finishedAt: unixNano(&metav1.Time{Time: finishedAt}),
+		failed: finishedType(j) == batchv1.JobFailed}
 	for _, pk := range d.pods {
 		delete(c.pods, pk)
 	}
@@ -114,7 +154,7 @@ func (c *cache) jobInfo(key string) (jobInfo, []metav1.OwnerReference, bool) {
 		return infoOf(key, j), j.OwnerReferences, true
 	}
 	if d := c.done[key]; d != nil {
-		return d.info, d.owners, true
+		return d.info(key), d.owners, true
 	}
 	return jobInfo{}, nil, false
 }

@@ -76,6 +76,11 @@ func TestStoreValues(t *testing.T) {
 			if stored == nil {
 				t.Fatalf("nothing stored in bucket %s", tc.wantBucket)
 			}
+			if tc.wantBucket == kindJobDone || tc.wantBucket == kindPodDone {
+				if stored, _, err = splitDoneItem(stored); err != nil {
+					t.Fatal(err)
+				}
+			}
 			if c := stored[0] == valueCompressed; c != tc.wantCompressed {
 				t.Errorf("stored compressed: %v, want %v", c, tc.wantCompressed)
 			}

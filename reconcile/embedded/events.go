@@ -84,10 +84,43 @@ func (t *Tx) AddEvent(key string, ev Event) error {
 	if len(entries) > t.ring {
 		entries = entries[1:]
 	}
-	if err := b.Put([]byte(key), encodeRing(entries)); err != nil {
+	if err := t.putRing(b, key, encodeRing(entries)); err != nil {
 		return fmt.Errorf("events %s: %w", key, err)
 	}
 	return nil
+}
+
+// ringData returns the object's ring: in the event bucket, or in its item
+// when the object is done (see store_done.go).
+func (t *Tx) ringData(b *bolt.Bucket, key string) ([]byte, error) {
+	if data := b.Get([]byte(key)); data != nil {
+		return data, nil
+	}
+	d, objKey, ok, err := t.doneRing(key)
+	if err != nil || !ok {
+		return nil, err
+	}
+	_, ring, err := d.get(objKey)
+	return ring, err
+}
+
+// putRing stores the object's ring (nil: none) where ringData finds it.
+func (t *Tx) putRing(b *bolt.Bucket, key string, ring []byte) error {
+	d, objKey, ok, err := t.doneRing(key)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		if ring == nil {
+			return b.Delete([]byte(key))
+		}
+		return b.Put([]byte(key), ring)
+	}
+	value, _, err := d.get(objKey)
+	if err != nil {
+		return err
+	}
+	return d.put(objKey, bytes.Clone(value), ring)
 }
 
 // ringEntries returns the encoded events of the object, oldest first: the
@@ -113,7 +146,11 @@ func (t *Tx) ringEntries(b *bolt.Bucket, key string, fold bool) ([][]byte, error
 			return nil, fmt.Errorf("events %s: %w", key, err)
 		}
 	}
-	ring, err := decodeRing(b.Get([]byte(key)))
+	data, err := t.ringData(b, key)
+	if err != nil {
+		return nil, fmt.Errorf("events %s: %w", key, err)
+	}
+	ring, err := decodeRing(data)
 	if err != nil {
 		return nil, fmt.Errorf("events %s: decode: %w", key, err)
 	}
@@ -150,7 +187,7 @@ func (t *Tx) DeleteEvents(key string) error {
 	if err := deletePrefix(b.Cursor(), eventPrefix(key)); err != nil {
 		return fmt.Errorf("events %s: %w", key, err)
 	}
-	if err := b.Delete([]byte(key)); err != nil {
+	if err := t.putRing(b, key, nil); err != nil {
 		return fmt.Errorf("events %s: %w", key, err)
 	}
 	return nil

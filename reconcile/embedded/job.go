@@ -45,7 +45,7 @@ func (e *Engine) syncJob(b *batch, key string) (time.Time, bool) {
 	cur := e.cache.jobs[key]
 	if cur == nil {
 		if d := e.cache.done[key]; d != nil {
-			return e.syncFinishedJob(b, key, d.ttl, d.finishedAt)
+			return e.syncFinishedJob(b, key, d.ttl, d.finishTime())
 		}
 		return time.Time{}, false
 	}

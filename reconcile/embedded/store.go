@@ -255,10 +255,10 @@ func (t *Tx) Put(k Kind, key string, obj any) error {
 		err = b.Put([]byte(key), data)
 	case isDone(obj):
 		if err = b.Delete([]byte(key)); err == nil {
-			err = d.put([]byte(key), data)
+			err = t.putDone(k, d, key, data)
 		}
 	default:
-		if err = d.delete([]byte(key)); err == nil {
+		if err = t.undone(k, d, key); err == nil {
 			err = b.Put([]byte(key), data)
 		}
 	}
@@ -280,8 +280,8 @@ func (t *Tx) Get(k Kind, key string, out any) (bool, error) {
 		if err != nil || !hasDone {
 			return false, err
 		}
-		if data = d.get([]byte(key)); data == nil {
-			return false, nil
+		if data, _, err = d.get([]byte(key)); err != nil || data == nil {
+			return false, err
 		}
 	}
 	if err := decode(data, out); err != nil {

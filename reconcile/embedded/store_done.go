@@ -3,7 +3,9 @@ package embedded
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"strings"
 
 	bolt "go.etcd.io/bbolt"
 	batchv1 "k8s.io/api/batch/v1"
@@ -18,9 +20,11 @@ import (
 // whole and emptied whole. Kept by key among the running ones (inserted
 // between neighbours, rewritten, deleted), they filled their pages to
 // half on average: with 10,000 CronJobs' history, 32 MB of pages for 14 MB
-// of Jobs and Pods, against 20 MB this way. Stores of version 3 and
-// earlier hold done objects by key: they are read there and move to the
-// done area when next written.
+// of Jobs and Pods, against 20 MB this way. A done object's ring of
+// events moves with it (into its item: they are deleted together), out of
+// the event bucket, whose pages are half empty too. Stores of version 3
+// and earlier hold done objects by key: they are read there and move to
+// the done area when next written.
 const (
 	kindJobDone      Kind = "JobDone"
 	kindJobDoneIndex Kind = "JobDoneIndex"
@@ -71,17 +75,43 @@ func (t *Tx) done(k Kind) (doneArea, bool, error) {
 	return doneArea{items: items, index: index}, true, nil
 }
 
-func (d doneArea) get(key []byte) []byte {
-	seq := d.index.Get(key)
-	if seq == nil {
-		return nil
-	}
-	return d.items.Get(seq)
+// An item of the done area is the object's stored value, then its ring of
+// events (if any): uvarint length and value, then the ring.
+func doneItem(value, ring []byte) []byte {
+	out := binary.AppendUvarint(make([]byte, 0, binary.MaxVarintLen32+len(value)+len(ring)), uint64(len(value)))
+	return append(append(out, value...), ring...)
 }
 
-// put stores data under key at the end of the area (its older value, if
-// any, is dropped).
-func (d doneArea) put(key, data []byte) error {
+var errDoneItem = errors.New("state store: damaged done item")
+
+func splitDoneItem(item []byte) (value, ring []byte, err error) {
+	n, l := binary.Uvarint(item)
+	if l <= 0 || n > uint64(len(item)-l) {
+		return nil, nil, errDoneItem
+	}
+	value, ring = item[l:l+int(n)], item[l+int(n):]
+	if len(ring) == 0 {
+		ring = nil
+	}
+	return value, ring, nil
+}
+
+// get returns the value and ring stored under key (nil value: none).
+func (d doneArea) get(key []byte) (value, ring []byte, err error) {
+	seq := d.index.Get(key)
+	if seq == nil {
+		return nil, nil, nil
+	}
+	item := d.items.Get(seq)
+	if item == nil {
+		return nil, nil, fmt.Errorf("state store: %s: indexed under sequence %x but missing", key, seq)
+	}
+	return splitDoneItem(item)
+}
+
+// put stores value and ring under key at the end of the area (its older
+// item, if any, is dropped).
+func (d doneArea) put(key, value, ring []byte) error {
 	if err := d.delete(key); err != nil {
 		return err
 	}
@@ -90,10 +120,70 @@ func (d doneArea) put(key, data []byte) error {
 		return err
 	}
 	seq := binary.BigEndian.AppendUint64(make([]byte, 0, 8), n)
-	if err := d.items.Put(seq, data); err != nil {
+	if err := d.items.Put(seq, doneItem(value, ring)); err != nil {
 		return err
 	}
 	return d.index.Put(key, seq)
+}
+
+// putDone stores a done object's value in its kind's done area with its
+// ring of events: the one it has there, else the event bucket's (moved).
+func (t *Tx) putDone(k Kind, d doneArea, key string, data []byte) error {
+	_, ring, err := d.get([]byte(key))
+	if err != nil {
+		return err
+	}
+	if ring == nil {
+		evs, err := t.bucket(KindEvent)
+		if err != nil {
+			return err
+		}
+		ek := []byte(string(k) + "/" + key)
+		if ring = bytes.Clone(evs.Get(ek)); ring != nil {
+			if err := evs.Delete(ek); err != nil {
+				return err
+			}
+		}
+	} else {
+		ring = bytes.Clone(ring)
+	}
+	return d.put([]byte(key), data, ring)
+}
+
+// undone removes key from the done area; its ring of events, if any, goes
+// back to the event bucket (the object is running again).
+func (t *Tx) undone(k Kind, d doneArea, key string) error {
+	_, ring, err := d.get([]byte(key))
+	if err != nil {
+		return err
+	}
+	if ring != nil {
+		evs, err := t.bucket(KindEvent)
+		if err != nil {
+			return err
+		}
+		if err := evs.Put([]byte(string(k)+"/"+key), bytes.Clone(ring)); err != nil {
+			return err
+		}
+	}
+	return d.delete([]byte(key))
+}
+
+// doneRing finds the done object an event key names: its area and key.
+// False when the object is not done (its ring is in the event bucket).
+func (t *Tx) doneRing(eventKey string) (doneArea, []byte, bool, error) {
+	kind, key, ok := strings.Cut(eventKey, "/")
+	if !ok {
+		return doneArea{}, nil, false, nil
+	}
+	d, hasDone, err := t.done(Kind(kind))
+	if err != nil || !hasDone {
+		return doneArea{}, nil, false, err
+	}
+	if d.index.Get([]byte(key)) == nil {
+		return doneArea{}, nil, false, nil
+	}
+	return d, []byte(key), true, nil
 }
 
 func (d doneArea) delete(key []byte) error {
@@ -122,9 +212,13 @@ func (t *Tx) forEachDone(b *bolt.Bucket, d doneArea, fn func(key string, data []
 			k, v = c.Next()
 			continue
 		}
-		data := d.items.Get(seq)
-		if data == nil {
+		item := d.items.Get(seq)
+		if item == nil {
 			return fmt.Errorf("state store: %s: indexed under sequence %x but missing", ik, seq)
+		}
+		data, _, err := splitDoneItem(item)
+		if err != nil {
+			return fmt.Errorf("%w: %s", err, ik)
 		}
 		if err := fn(string(ik), data); err != nil {
 			return err

@@ -100,3 +100,71 @@ func TestStoreDoneArea(t *testing.T) {
 		t.Errorf("Get ns/a: %s finished=%v, %v", j.Name, jobFinished(&j), err)
 	}
 }
+
+// TestStoreDoneEvents: a done object's events move into its item and are
+// read, added to and deleted there; they go with the object.
+func TestStoreDoneEvents(t *testing.T) {
+	s, err := OpenStore(t.TempDir(), DefaultStoreOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ek := EventKey(KindJob, "ns", "a")
+	ev := func(msg string) Event { return Event{Type: EventNormal, Reason: ReasonCompleted, Message: msg, Time: t0} }
+	state := func() (string, bool) {
+		t.Helper()
+		var msgs []string
+		var inBucket bool
+		err := s.View(func(tx *Tx) error {
+			inBucket = tx.tx.Bucket([]byte(KindEvent)).Get([]byte(ek)) != nil
+			evs, err := tx.Events(ek)
+			for _, e := range evs {
+				msgs = append(msgs, e.Message)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(msgs, ","), inBucket
+	}
+	steps := []struct {
+		name         string
+		do           func(*Tx) error
+		want         string
+		wantInBucket bool
+	}{
+		{"running", func(tx *Tx) error {
+			if err := tx.Put(KindJob, "ns/a", testJob("a", nil)); err != nil {
+				return err
+			}
+			return tx.AddEvent(ek, ev("1"))
+		}, "1", true},
+		{"finished: the ring moves", func(tx *Tx) error { return tx.Put(KindJob, "ns/a", completeJob("a")) }, "1", false},
+		{"an event on the done Job", func(tx *Tx) error { return tx.AddEvent(ek, ev("2")) }, "1,2", false},
+		{"rewritten: the ring stays", func(tx *Tx) error { return tx.Put(KindJob, "ns/a", completeJob("a")) }, "1,2", false},
+		{"events dropped", func(tx *Tx) error { return tx.DeleteEvents(ek) }, "", false},
+		{"new events", func(tx *Tx) error { return tx.AddEvent(ek, ev("3")) }, "3", false},
+		{"running again: the ring moves back", func(tx *Tx) error { return tx.Put(KindJob, "ns/a", testJob("a", nil)) }, "3", true},
+		{"finished again", func(tx *Tx) error { return tx.Put(KindJob, "ns/a", completeJob("a")) }, "3", false},
+		{"deleted: its events with it", func(tx *Tx) error { return tx.Delete(KindJob, "ns/a") }, "", false},
+	}
+	for _, st := range steps {
+		if err := s.Update(st.do); err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		got, inBucket := state()
+		if got != st.want || inBucket != st.wantInBucket {
+			t.Errorf("%s: events %q (in the event bucket: %v), want %q (%v)", st.name, got, inBucket, st.want, st.wantInBucket)
+		}
+	}
+	var j batchv1.Job
+	if err := s.View(func(tx *Tx) error {
+		if ok, err := tx.Get(KindJob, "ns/a", &j); ok || err != nil {
+			t.Errorf("Get after delete: %v, %v", ok, err)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
