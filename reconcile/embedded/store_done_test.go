@@ -110,7 +110,9 @@ func TestStoreDoneEvents(t *testing.T) {
 	}
 	defer s.Close()
 	ek := EventKey(KindJob, "ns", "a")
-	ev := func(msg string) Event { return Event{Type: EventNormal, Reason: ReasonCompleted, Message: msg, Time: t0} }
+	ev := func(msg string) Event {
+		return Event{Type: EventNormal, Reason: ReasonCompleted, Message: msg, Time: t0}
+	}
 	state := func() (string, bool) {
 		t.Helper()
 		var msgs []string
