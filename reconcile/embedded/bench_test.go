@@ -121,6 +121,8 @@ func BenchmarkCronJobs10k(b *testing.B) {
 	b.ReportMetric(float64(cpu.Milliseconds())/float64(b.N), "cpu-ms/minute")
 	slices.Sort(createCPU)
 	b.ReportMetric(float64((nextScheduleDelta + createCPU[len(createCPU)-1]).Milliseconds()), "p99-delay-cpu-ms")
+	// As the process is between two collections (garbage included).
+	b.ReportMetric(procStatusMB("VmRSS"), "rss-running-MB")
 	debug.FreeOSMemory() // return the garbage of the setup and the runs: measure what stays
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)

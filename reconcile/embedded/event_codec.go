@@ -1,7 +1,6 @@
 package embedded
 
 import (
-	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -199,6 +198,17 @@ func decodeRing(data []byte) ([][]byte, error) {
 	}
 	r := eventReader{rest: data[1:]}
 	var entries [][]byte
+	// The events are copied into one buffer: a ring is decoded for every
+	// event added, one allocation per event would be most of the garbage.
+	buf := make([]byte, 0, 2*len(data))
+	add := func(parts ...[]byte) {
+		start := len(buf)
+		for _, p := range parts {
+			buf = append(buf, p...)
+		}
+		// A grown buffer leaves the earlier entries in the old one: fine.
+		entries = append(entries, buf[start:len(buf):len(buf)])
+	}
 	for len(r.rest) > 0 {
 		base := uint64(0)
 		if data[0] == ringFormatV2 {
@@ -209,7 +219,7 @@ func decodeRing(data []byte) ([][]byte, error) {
 			if r.err != nil {
 				return nil, r.err
 			}
-			entries = append(entries, bytes.Clone(e))
+			add(e)
 			continue
 		}
 		pre, suf, mid := r.uvarint(), r.uvarint(), r.field()
@@ -223,11 +233,7 @@ func decodeRing(data []byte) ([][]byte, error) {
 		if pre > uint64(len(from)) || suf > uint64(len(from))-pre {
 			return nil, errors.New("event ring: entry keeps more than its base has")
 		}
-		e := make([]byte, 0, int(pre)+len(mid)+int(suf))
-		e = append(e, from[:pre]...)
-		e = append(e, mid...)
-		e = append(e, from[uint64(len(from))-suf:]...)
-		entries = append(entries, e)
+		add(from[:pre], mid, from[uint64(len(from))-suf:])
 	}
 	return entries, nil
 }

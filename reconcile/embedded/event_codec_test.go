@@ -83,69 +83,6 @@ func TestEventCodecErrors(t *testing.T) {
 	}
 }
 
-// TestEventsReadsEarlierJSON checks a store written by an earlier version
-// (JSON events) reads on: old and new events in one ring, oldest first.
-func TestEventsReadsEarlierJSON(t *testing.T) {
-	s, err := OpenStore(t.TempDir(), StoreOptions{LockTimeout: time.Second, EventsPerObject: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	key := EventKey(KindJob, "ns", "j")
-	at := func(i int) time.Time { return time.Date(2026, 1, 1, 0, i, 0, 0, time.UTC) }
-	old := Event{Type: EventNormal, Reason: ReasonSuccessfulCreate, Message: "old", Time: at(0)}
-	err = s.Update(func(tx *Tx) error {
-		b, err := tx.bucket(KindEvent)
-		if err != nil {
-			return err
-		}
-		seq, err := b.NextSequence()
-		if err != nil {
-			return err
-		}
-		js, err := json.Marshal(old)
-		if err != nil {
-			return err
-		}
-		if err := b.Put(binary.BigEndian.AppendUint64(eventPrefix(key), seq), js); err != nil {
-			return err
-		}
-		for i := 1; i <= 3; i++ {
-			if err := tx.AddEvent(key, Event{Type: EventNormal, Reason: ReasonCompleted, Message: "new", Time: at(i)}); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var evs []Event
-	if err := s.View(func(tx *Tx) (err error) { evs, err = tx.Events(key); return err }); err != nil {
-		t.Fatal(err)
-	}
-	want := []Event{
-		{Type: EventNormal, Reason: ReasonCompleted, Message: "new", Time: at(1)},
-		{Type: EventNormal, Reason: ReasonCompleted, Message: "new", Time: at(2)},
-		{Type: EventNormal, Reason: ReasonCompleted, Message: "new", Time: at(3)},
-	}
-	if !reflect.DeepEqual(evs, want) {
-		t.Errorf("events %v, want the 3 newest %v (the JSON one dropped from the ring)", evs, want)
-	}
-	if err := s.Update(func(tx *Tx) error {
-		b, _ := tx.bucket(KindEvent)
-		return b.Put(binary.BigEndian.AppendUint64(eventPrefix(key), 0), mustJSON(t, old))
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.View(func(tx *Tx) (err error) { evs, err = tx.Events(key); return err }); err != nil {
-		t.Fatal(err)
-	}
-	if len(evs) != 4 || !reflect.DeepEqual(evs[0], old) {
-		t.Errorf("events %v, want the JSON event %v first", evs, old)
-	}
-}
-
 func mustJSON(t *testing.T, v any) []byte {
 	t.Helper()
 	data, err := json.Marshal(v)

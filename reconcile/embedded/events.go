@@ -123,14 +123,14 @@ func (t *Tx) putRing(b *bolt.Bucket, key string, ring []byte) error {
 	return d.put(objKey, bytes.Clone(value), ring)
 }
 
-// ringEntries returns the encoded events of the object, oldest first: the
-// earlier versions' entries (re-encoded, and deleted when fold is set),
-// then the ring's.
+// ringEntries returns the encoded events of the object, oldest first: in a
+// version 2 store the entries of that version (re-encoded, and deleted when
+// fold is set), then the ring's.
 func (t *Tx) ringEntries(b *bolt.Bucket, key string, fold bool) ([][]byte, error) {
 	var entries [][]byte
 	prefix := eventPrefix(key)
 	c := b.Cursor()
-	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+	for k, v := t.firstLegacy(c, prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 		ev, err := decodeEvent(v)
 		if err != nil {
 			return nil, fmt.Errorf("events %s: decode: %w", key, err)
@@ -155,6 +155,15 @@ func (t *Tx) ringEntries(b *bolt.Bucket, key string, fold bool) ([][]byte, error
 		return nil, fmt.Errorf("events %s: decode: %w", key, err)
 	}
 	return append(entries, ring...), nil
+}
+
+// firstLegacy seeks the first version 2 entry of prefix, only in a
+// version 2 store: the others have none (opening one read-write migrates it).
+func (t *Tx) firstLegacy(c *bolt.Cursor, prefix []byte) ([]byte, []byte) {
+	if !t.legacyEvents {
+		return nil, nil
+	}
+	return c.Seek(prefix)
 }
 
 // Events returns the object's events, oldest first.

@@ -87,6 +87,9 @@ func DefaultStoreOptions() StoreOptions {
 type Store struct {
 	db   *bolt.DB
 	opts StoreOptions
+	// legacyEvents: the store is of version 2, opened read-only (opened
+	// read-write, it is migrated): events may be stored one per entry.
+	legacyEvents bool
 }
 
 // OpenStore opens (creating it when needed, unless read-only) the store in dir.
@@ -133,7 +136,12 @@ func (s *Store) init() error {
 		return nil
 	}
 	if s.opts.ReadOnly {
-		return s.db.View(check)
+		return s.db.View(func(tx *bolt.Tx) error {
+			if m := tx.Bucket([]byte(kindMeta)); m != nil {
+				s.legacyEvents = string(m.Get([]byte(metaSchema))) == storeSchemaV2
+			}
+			return check(tx)
+		})
 	}
 	return s.db.Update(func(tx *bolt.Tx) error {
 		if err := check(tx); err != nil {
@@ -146,7 +154,7 @@ func (s *Store) init() error {
 		}
 		meta := tx.Bucket([]byte(kindMeta))
 		if string(meta.Get([]byte(metaSchema))) == storeSchemaV2 {
-			if err := (&Tx{tx: tx, ring: s.opts.EventsPerObject}).migrateEventsV2(); err != nil {
+			if err := (&Tx{tx: tx, ring: s.opts.EventsPerObject, legacyEvents: true}).migrateEventsV2(); err != nil {
 				return fmt.Errorf("migrate schema %s to %s: %w", storeSchemaV2, storeSchema, err)
 			}
 		}
@@ -168,13 +176,17 @@ func (s *Store) Update(fn func(*Tx) error) error {
 
 // View runs fn in a read-only transaction.
 func (s *Store) View(fn func(*Tx) error) error {
-	return s.db.View(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx, ring: s.opts.EventsPerObject}) })
+	return s.db.View(func(tx *bolt.Tx) error {
+		return fn(&Tx{tx: tx, ring: s.opts.EventsPerObject, legacyEvents: s.legacyEvents})
+	})
 }
 
 // Tx is one store transaction. Writes are only valid inside Store.Update.
 type Tx struct {
 	tx   *bolt.Tx
 	ring int
+	// legacyEvents: look for events stored one per entry (version 2).
+	legacyEvents bool
 }
 
 // bucketFill is how full bbolt fills a page of the bucket when it splits
