@@ -76,12 +76,12 @@ errors, usage or connection problems.`,
 		},
 	}
 	f.register(c)
-	c.Flags().StringVar(&f.color, "color", "auto", "colour the diff: auto (when the output is a terminal), always, never")
+	c.Flags().StringVar(&f.color, "color", "auto", "colour the diff: auto (when the output is a terminal and NO_COLOR is not set), always, never")
 	return c
 }
 
 func runDiff(ctx context.Context, s streams, path string, f diffFlags) error {
-	color, err := diffUseColor(f.color, s.out)
+	color, err := diffUseColor(f.color, s)
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
@@ -108,14 +108,16 @@ func runDiff(ctx context.Context, s streams, path string, f diffFlags) error {
 	return nil
 }
 
-func diffUseColor(mode string, out io.Writer) (bool, error) {
+// diffUseColor: auto colours on a terminal unless NO_COLOR is set, as
+// validate does; always and never win over NO_COLOR.
+func diffUseColor(mode string, s streams) (bool, error) {
 	switch mode {
 	case "always":
 		return true, nil
 	case "never":
 		return false, nil
 	case "auto":
-		return isTerminal(out), nil
+		return useColor(s, false), nil
 	}
 	return false, fmt.Errorf("--color %q: use auto, always or never", mode)
 }

@@ -179,3 +179,33 @@ func TestValidateRemoteBaseRefused(t *testing.T) {
 		t.Fatalf("exit %d, want 1 with a finding that names --allow-remote-bases\nstdout:\n%s\nstderr:\n%s", code, out, errs)
 	}
 }
+
+func TestDiffColor(t *testing.T) {
+	cases := []struct {
+		name, mode string
+		tty        bool
+		env        map[string]string
+		want       bool
+	}{
+		{"auto on a terminal", "auto", true, nil, true},
+		{"auto, not a terminal", "auto", false, nil, false},
+		{"auto on a terminal with NO_COLOR", "auto", true, map[string]string{"NO_COLOR": "1"}, false},
+		{"always with NO_COLOR", "always", false, map[string]string{"NO_COLOR": "1"}, true},
+		{"never on a terminal", "never", true, nil, false},
+	}
+	saved := isTerminal
+	t.Cleanup(func() { isTerminal = saved })
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			isTerminal = func(io.Writer) bool { return tc.tty }
+			s := streams{out: io.Discard, env: func(k string) (string, bool) { v, ok := tc.env[k]; return v, ok }}
+			got, err := diffUseColor(tc.mode, s)
+			if err != nil || got != tc.want {
+				t.Errorf("colour %v, %v; want %v", got, err, tc.want)
+			}
+		})
+	}
+	if _, err := diffUseColor("sometimes", streams{}); err == nil || !strings.Contains(err.Error(), "use auto, always or never") {
+		t.Errorf("bad mode: %v", err)
+	}
+}
