@@ -54,11 +54,12 @@ func (a *Agent) statusReport() StatusReport {
 	st := a.loop.Status()
 	return StatusReport{
 		Target: a.target, Ready: a.Ready(), Leading: a.Leading(), Attempts: st.Attempts, Failures: st.Failures,
-		LastAttempt: attemptReport(st.LastAttempt), LastApplied: attemptReport(st.LastApplied),
+		LastAttempt: AttemptReportOf(st.LastAttempt), LastApplied: AttemptReportOf(st.LastApplied),
 	}
 }
 
-func attemptReport(at *reconcile.Attempt) *AttemptReport {
+// AttemptReportOf returns one reconcile as /status reports it (nil for nil).
+func AttemptReportOf(at *reconcile.Attempt) *AttemptReport {
 	if at == nil {
 		return nil
 	}

@@ -3,8 +3,10 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -180,11 +182,27 @@ func TestCLIDiffApplyPrune(t *testing.T) {
 		t.Errorf("diff after apply: exit %d, want 0 and no diff:\n%s", code, out)
 	}
 
-	// settings leaves the directory; a Job arrives.
+	// settings leaves the directory; a Job arrives. The outcome as JSON.
 	writeFiles(t, dir, map[string]string{"settings.yaml": "", "migrate.yaml": cliJob})
-	out, code = runCLI(t, append([]string{"apply", dir}, kube...)...)
-	if code != 0 || !strings.Contains(out, "not pruned without --prune") {
-		t.Errorf("apply without --prune: exit %d\n%s", code, out)
+	out, code = runCLI(t, append([]string{"apply", dir, "-o", "json"}, kube...)...)
+	var report struct {
+		Revision, Stage string
+		Objects         []struct {
+			Object, Action, Reason string
+			Done                   bool
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &report); err != nil || code != 0 {
+		t.Fatalf("apply -o json: exit %d, %v\n%s", code, err, out)
+	}
+	got := map[string]string{}
+	for _, o := range report.Objects {
+		got[o.Object] = fmt.Sprintf("%s done=%v %s", o.Action, o.Done, o.Reason)
+	}
+	if !strings.HasPrefix(report.Revision, "dir@sha256:") || report.Stage != "done" ||
+		got["ConfigMap/"+ns+"/settings"] != "prune done=false left Git; not pruned without --prune" ||
+		!strings.HasPrefix(got["Job/"+ns+"/migrate"], "create done=true") {
+		t.Errorf("apply -o json without --prune: revision %q stage %q objects %v", report.Revision, report.Stage, got)
 	}
 	if _, err := env.Client.CoreV1().ConfigMaps(ns).Get(ctx, "settings", metav1.GetOptions{}); err != nil {
 		t.Errorf("ConfigMap settings without --prune: %v, want kept", err)
@@ -216,6 +234,7 @@ func TestCLIUsageErrors(t *testing.T) {
 		{name: "no cluster configured", args: []string{"diff", dir}, want: "no cluster to talk to"},
 		{name: "path missing", args: []string{"apply", filepath.Join(dir, "nope"), "--kubeconfig", env.Kubeconfig}, want: "no such file"},
 		{name: "bad colour", args: []string{"diff", dir, "--color", "pink", "--kubeconfig", env.Kubeconfig}, want: "--color"},
+		{name: "bad output", args: []string{"apply", dir, "-o", "yaml", "--kubeconfig", env.Kubeconfig}, want: `-o "yaml": use text or json`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/jobsync/jobsync/agent"
 	"github.com/jobsync/jobsync/reconcile"
 	"github.com/jobsync/jobsync/reconcile/cluster"
 )
@@ -141,6 +143,14 @@ type applyFlags struct {
 	applyClusterFlags
 	wait    bool
 	timeout time.Duration
+	output  string
+}
+
+// applyReport is apply's -o json document: the reconcile as the agent's
+// /status reports an attempt, and with --wait the Jobs' health.
+type applyReport struct {
+	*agent.AttemptReport
+	Wait []cluster.ObjectHealth `json:"wait,omitempty"`
 }
 
 func newApplyCmd(s streams) *cobra.Command {
@@ -158,7 +168,9 @@ Exit codes: 0 applied (and, with --wait, every Job succeeded); 1 validation
 errors, apply errors, a failed Job or the --timeout passed; 2 usage or
 connection problems.`,
 		Example: `  jobsync apply ./deploy/overlays/prod --kubeconfig ~/.kube/config -n batch
-  jobsync apply . --prune --wait --timeout 10m`,
+  jobsync apply . --prune --wait --timeout 10m
+  # the outcome as JSON (the agent's /status form of an attempt)
+  jobsync apply . -o json | jq '.objects[] | select(.error)'`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -169,10 +181,14 @@ connection problems.`,
 	f.register(c)
 	c.Flags().BoolVar(&f.wait, "wait", false, "wait for the Jobs this revision applied to finish")
 	c.Flags().DurationVar(&f.timeout, "timeout", 5*time.Minute, "how long --wait waits")
+	c.Flags().StringVarP(&f.output, "output", "o", "text", "output format: text or json")
 	return c
 }
 
 func runApply(ctx context.Context, s streams, path string, f applyFlags) error {
+	if f.output != "text" && f.output != "json" {
+		return withCode(exitUsage, fmt.Errorf("-o %q: use text or json", f.output))
+	}
 	if _, err := os.Stat(path); err != nil {
 		return withCode(exitUsage, err)
 	}
@@ -181,26 +197,45 @@ func runApply(ctx context.Context, s streams, path string, f applyFlags) error {
 		return withCode(exitUsage, err)
 	}
 	a := f.loop(path, ns, pruneGate{Target: tgt, prune: f.prune}).Once(ctx)
-	printApplyFindings(s.out, a)
-	printApplyOutcomes(s.out, a.Result)
-	if a.Err != nil {
-		return withCode(exitFindings, fmt.Errorf("%s: %w", a.Stage, a.Err))
+	report := applyReport{AttemptReport: agent.AttemptReportOf(&a)}
+	if f.output == "text" {
+		printApplyFindings(s.out, a)
+		printApplyOutcomes(s.out, a.Result)
 	}
-	fmt.Fprintf(s.out, "applied %s: %s\n", a.Revision, countApplyOutcomes(a.ChangeSet, a.Result))
+	if a.Err != nil {
+		return errors.Join(writeApplyJSON(s.out, f.output, report), withCode(exitFindings, fmt.Errorf("%s: %w", a.Stage, a.Err)))
+	}
+	if f.output == "text" {
+		fmt.Fprintf(s.out, "applied %s: %s\n", a.Revision, countApplyOutcomes(a.ChangeSet, a.Result))
+	}
 	if !f.wait {
-		return nil
+		return writeApplyJSON(s.out, f.output, report)
 	}
 	hs, err := tgt.Wait(ctx, a.Revision, f.timeout)
+	report.Wait = hs
 	for _, h := range hs {
-		fmt.Fprintf(s.out, "%s\t%s\t%s\n", h.Ref, h.State, h.Reason)
+		if f.output == "text" {
+			fmt.Fprintf(s.out, "%s\t%s\t%s\n", h.Ref, h.State, h.Reason)
+		}
 	}
+	werr := writeApplyJSON(s.out, f.output, report)
 	if errors.Is(err, cluster.ErrJobFailed) || errors.Is(err, cluster.ErrWaitTimeout) {
-		return withCode(exitFindings, err)
+		return errors.Join(werr, withCode(exitFindings, err))
 	}
 	if err != nil {
-		return withCode(exitUsage, err)
+		return errors.Join(werr, withCode(exitUsage, err))
 	}
-	return nil
+	return werr
+}
+
+// writeApplyJSON writes the report with -o json (nothing with text).
+func writeApplyJSON(w io.Writer, output string, r applyReport) error {
+	if output != "json" {
+		return nil
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
 }
 
 // printApplyFindings prints the errors of a rejected revision, file:line first.
