@@ -40,7 +40,7 @@ func openEmbeddedTarget(_ context.Context, f agentFlags, log *slog.Logger, why s
 		return nil, err
 	}
 	done := make(chan struct{})
-	ot := &openedTarget{name: "embedded", why: why, target: e.Target(), runtime: engineRuntime{e},
+	ot := &openedTarget{name: "embedded", why: why, namespace: orDefault(f.namespace, "default"), target: e.Target(), runtime: engineRuntime{e},
 		collectors: runMetrics.Collectors()}
 	ot.start = func(ctx context.Context) error {
 		go func() {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
@@ -31,16 +32,32 @@ func (k *agentKubeFlags) register(c *cobra.Command) {
 	c.Flags().IntVar(&k.burst, "kube-burst", 400, "cluster target: API request burst")
 }
 
-// restConfig returns the cluster config and where it came from, or nil when
-// no cluster is configured.
-func (k *agentKubeFlags) restConfig(env func(string) (string, bool)) (*rest.Config, string, error) {
+// inClusterNamespaceFile holds the namespace of the pod (the service
+// account's), mounted in every pod.
+const inClusterNamespaceFile = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
+
+// clusterConfig is the cluster to talk to: its config, where it came from,
+// and the namespace it implies (the pod's in a cluster, else the kubeconfig
+// context's, else "default"), as kubectl and controllers choose it.
+type clusterConfig struct {
+	rest      *rest.Config
+	from      string
+	namespace string
+}
+
+// restConfig returns the cluster config, or nil when no cluster is configured.
+func (k *agentKubeFlags) restConfig(env func(string) (string, bool)) (*clusterConfig, error) {
 	if k.kubeconfig == "" && k.context == "" {
 		if _, ok := env("KUBERNETES_SERVICE_HOST"); ok {
 			cfg, err := rest.InClusterConfig()
 			if err != nil {
-				return nil, "", fmt.Errorf("in-cluster config: %w", err)
+				return nil, fmt.Errorf("in-cluster config: %w", err)
 			}
-			return cfg, "in-cluster config", nil
+			ns := "default"
+			if b, err := os.ReadFile(inClusterNamespaceFile); err == nil && strings.TrimSpace(string(b)) != "" {
+				ns = strings.TrimSpace(string(b))
+			}
+			return &clusterConfig{rest: cfg, from: "in-cluster config", namespace: ns}, nil
 		}
 	}
 	cc, rules := kubeClientConfig(k.kubeconfig, k.context, "")
@@ -57,15 +74,19 @@ func (k *agentKubeFlags) restConfig(env func(string) (string, bool)) (*rest.Conf
 	}
 	if found == "" {
 		if k.kubeconfig != "" {
-			return nil, "", fmt.Errorf("--kubeconfig %s: no such file", k.kubeconfig)
+			return nil, fmt.Errorf("--kubeconfig %s: no such file", k.kubeconfig)
 		}
-		return nil, "", nil
+		return nil, nil
 	}
 	cfg, err := cc.ClientConfig()
 	if err != nil {
-		return nil, "", fmt.Errorf("kubeconfig %s: %w", found, err)
+		return nil, fmt.Errorf("kubeconfig %s: %w", found, err)
 	}
-	return cfg, "kubeconfig " + found, nil
+	ns, _, err := cc.Namespace()
+	if err != nil || ns == "" {
+		ns = "default"
+	}
+	return &clusterConfig{rest: cfg, from: "kubeconfig " + found, namespace: ns}, nil
 }
 
 // kubeClientConfig loads kubeconfig files the way kubectl does: kubeconfig
@@ -82,6 +103,9 @@ func kubeClientConfig(kubeconfig, kubeContext, namespace string) (clientcmd.Clie
 // openedTarget is the chosen target with what the agent needs around it.
 type openedTarget struct {
 	name, why string
+	// namespace is for objects without one (and the cluster inventory's):
+	// --namespace, else the cluster's (see clusterConfig), else "default".
+	namespace string
 	target    reconcile.Target
 	runtime   agent.Runtime
 	leader    *agent.LeaderElection
@@ -96,12 +120,12 @@ func openTarget(ctx context.Context, f agentFlags, log *slog.Logger) (*openedTar
 	env := func(k string) (string, bool) { return os.LookupEnv(k) }
 	switch f.target {
 	case "cluster", "auto":
-		cfg, from, err := f.kube.restConfig(env)
+		cc, err := f.kube.restConfig(env)
 		if err != nil {
 			return nil, err
 		}
-		if cfg != nil {
-			return openClusterTarget(cfg, from, f)
+		if cc != nil {
+			return openClusterTarget(cc, f)
 		}
 		if f.target == "cluster" {
 			return nil, fmt.Errorf("--target cluster: no cluster configured (not in a cluster, no kubeconfig): use --kubeconfig, or --target embedded")
@@ -113,9 +137,10 @@ func openTarget(ctx context.Context, f agentFlags, log *slog.Logger) (*openedTar
 	return nil, fmt.Errorf("--target %q: use embedded, cluster or auto", f.target)
 }
 
-func openClusterTarget(cfg *rest.Config, from string, f agentFlags) (*openedTarget, error) {
+func openClusterTarget(cc *clusterConfig, f agentFlags) (*openedTarget, error) {
+	cfg, from, ns := cc.rest, cc.from, orDefault(f.namespace, cc.namespace)
 	co := cluster.DefaultOptions()
-	co.Sync, co.Namespace, co.AllowEmpty = f.sync, orDefault(f.namespace, "default"), f.allowEmpty
+	co.Sync, co.Namespace, co.AllowEmpty = f.sync, ns, f.allowEmpty
 	co.QPS, co.Burst = f.kube.qps, f.kube.burst
 	if id := f.replicaIdentity(); id != "" {
 		co.EventInstance = id // Events say which replica applied
@@ -130,6 +155,6 @@ func openClusterTarget(cfg *rest.Config, from string, f agentFlags) (*openedTarg
 	}
 	le := agent.DefaultLeaderElection()
 	le.Client, le.Namespace = cs, co.Namespace
-	return &openedTarget{name: "cluster", why: from, target: t, leader: &le,
+	return &openedTarget{name: "cluster", why: from, namespace: ns, target: t, leader: &le,
 		start: func(context.Context) error { return nil }, close: func() {}}, nil
 }
