@@ -114,6 +114,8 @@ func (c *cache) cronJob(key string) (*batchv1.CronJob, error) {
 	if err := cj.Unmarshal(s.raw); err != nil {
 		return nil, fmt.Errorf("CronJob/%s: decode: %w", key, err)
 	}
+	// The protobuf encoding has no apiVersion and kind.
+	cj.TypeMeta = metav1.TypeMeta{APIVersion: "batch/v1", Kind: "CronJob"}
 	return cj, nil
 }
 

@@ -118,9 +118,18 @@ func (c *cache) sharedOwners(key string, owners []metav1.OwnerReference) []metav
 // setJob stores a Job; a new object under the key (another UID) replaces
 // the old one with its pods.
 func (c *cache) setJob(key string, j *batchv1.Job) {
-	if old := c.jobs[key]; old != nil && old.UID == j.UID {
+	switch old, done := c.jobs[key], c.done[key]; {
+	case old != nil && old.UID == j.UID:
 		removeIndex(c.jobsByOwner, controllerUID(old.OwnerReferences), key)
-	} else {
+	case done != nil && done.uid == j.UID:
+		// A finished Job updated in place (labels from Git): it keeps
+		// its pods (the summary holds their keys).
+		removeIndex(c.jobsByOwner, controllerUID(done.owners), key)
+		delete(c.done, key)
+		for _, pk := range done.pods {
+			addIndex(c.podsByOwner, j.UID, pk)
+		}
+	default:
 		c.removeJob(key)
 	}
 	c.jobs[key] = j

@@ -130,5 +130,10 @@ func decompressed(data []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", errCorruptValue, err)
 	}
+	if len(out) == 0 {
+		// No frame (a value cut after its header): Jobs and Pods are never
+		// empty, and an empty object must not pass for one.
+		return nil, errCorruptValue
+	}
 	return out, nil
 }

@@ -112,6 +112,7 @@ func TestDecompressedErrors(t *testing.T) {
 		want string
 	}{
 		{"no codec", []byte{valueCompressed}, "damaged"},
+		{"header only", []byte{valueCompressed, codecJobV1}, "damaged"},
 		{"unknown codec", []byte{valueCompressed, 0x7f, 1, 2}, "codec 127, unknown to this jobsync"},
 		{"truncated", good[:len(good)/2], "damaged"},
 		{"garbage", []byte{valueCompressed, codecPodV1, 0xff, 0xff, 0xff}, "damaged"},

@@ -188,6 +188,13 @@ func commonEnds(a, b []byte) (int, int) {
 	return p, s
 }
 
+// maxRingSize bounds the events a ring decodes to: each entry of form 2 may
+// copy one before it, so a damaged ring of a few kilobytes could otherwise
+// decode to gigabytes. 20 events take a few kilobytes.
+const maxRingSize = 4 << 20
+
+var errRingTooLarge = errors.New("event ring: decodes to more than 4 MiB")
+
 // decodeRing returns copies of the encoded events of a ring (none for nil).
 func decodeRing(data []byte) ([][]byte, error) {
 	if data == nil {
@@ -204,6 +211,10 @@ func decodeRing(data []byte) ([][]byte, error) {
 	add := func(parts ...[]byte) {
 		start := len(buf)
 		for _, p := range parts {
+			if len(buf)+len(p) > maxRingSize {
+				r.err = errRingTooLarge
+				return
+			}
 			buf = append(buf, p...)
 		}
 		// A grown buffer leaves the earlier entries in the old one: fine.
@@ -219,7 +230,9 @@ func decodeRing(data []byte) ([][]byte, error) {
 			if r.err != nil {
 				return nil, r.err
 			}
-			add(e)
+			if add(e); r.err != nil {
+				return nil, r.err
+			}
 			continue
 		}
 		pre, suf, mid := r.uvarint(), r.uvarint(), r.field()
@@ -233,7 +246,9 @@ func decodeRing(data []byte) ([][]byte, error) {
 		if pre > uint64(len(from)) || suf > uint64(len(from))-pre {
 			return nil, errors.New("event ring: entry keeps more than its base has")
 		}
-		add(from[:pre], mid, from[uint64(len(from))-suf:])
+		if add(from[:pre], mid, from[uint64(len(from))-suf:]); r.err != nil {
+			return nil, r.err
+		}
 	}
 	return entries, nil
 }

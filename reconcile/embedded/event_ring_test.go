@@ -90,6 +90,7 @@ func TestEventRingDamaged(t *testing.T) {
 		{"base before the first", []byte{ringFormatV2, 1, 0, 0, 0}, "before the first"},
 		{"keeps more than its base", []byte{ringFormatV2, 0, 2, 'a', 'b', 1, 2, 1, 0}, "more than its base"},
 		{"huge base", append([]byte{ringFormatV2}, binary.AppendUvarint(nil, 1<<63)...), "truncated"},
+		{"copies beyond the bound", ringBomb(100<<10, 50), "more than 4 MiB"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -125,4 +126,18 @@ func FuzzEventRing(f *testing.F) {
 			}
 		}
 	})
+}
+
+// ringBomb is a ring of one event of size bytes and n copies of it, each a
+// few bytes long.
+func ringBomb(size, n int) []byte {
+	out := []byte{ringFormatV2, 0}
+	out = binary.AppendUvarint(out, uint64(size))
+	out = append(out, make([]byte, size)...)
+	for range n {
+		out = append(out, 1)                          // base: the one before
+		out = binary.AppendUvarint(out, uint64(size)) // keep it all
+		out = append(out, 0, 0)                       // no suffix, no middle
+	}
+	return out
 }

@@ -120,7 +120,7 @@ func (t *Tx) putRing(b *bolt.Bucket, key string, ring []byte) error {
 	if err != nil {
 		return err
 	}
-	return d.put(objKey, bytes.Clone(value), ring)
+	return d.rewrite(objKey, bytes.Clone(value), ring)
 }
 
 // ringEntries returns the encoded events of the object, oldest first: in a

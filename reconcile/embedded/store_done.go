@@ -144,10 +144,9 @@ func (t *Tx) putDone(k Kind, d doneArea, key string, data []byte) error {
 				return err
 			}
 		}
-	} else {
-		ring = bytes.Clone(ring)
+		return d.put([]byte(key), data, ring)
 	}
-	return d.put([]byte(key), data, ring)
+	return d.rewrite([]byte(key), data, bytes.Clone(ring))
 }
 
 // undone removes key from the done area; its ring of events, if any, goes
@@ -184,6 +183,17 @@ func (t *Tx) doneRing(eventKey string) (doneArea, []byte, bool, error) {
 		return doneArea{}, nil, false, nil
 	}
 	return d, []byte(key), true, nil
+}
+
+// rewrite replaces the item under key where it is (put when there is none):
+// new events on a done object do not move it, so the area stays in
+// finishing order.
+func (d doneArea) rewrite(key, value, ring []byte) error {
+	seq := d.index.Get(key)
+	if seq == nil {
+		return d.put(key, value, ring)
+	}
+	return d.items.Put(bytes.Clone(seq), doneItem(value, ring))
 }
 
 func (d doneArea) delete(key []byte) error {

@@ -143,7 +143,16 @@ func TestStoreDoneEvents(t *testing.T) {
 			return tx.AddEvent(ek, ev("1"))
 		}, "1", true},
 		{"finished: the ring moves", func(tx *Tx) error { return tx.Put(KindJob, "ns/a", completeJob("a")) }, "1", false},
-		{"an event on the done Job", func(tx *Tx) error { return tx.AddEvent(ek, ev("2")) }, "1,2", false},
+		{"an event on the done Job: it stays where it is", func(tx *Tx) error {
+			seq := string(tx.tx.Bucket([]byte(kindJobDoneIndex)).Get([]byte("ns/a")))
+			if err := tx.AddEvent(ek, ev("2")); err != nil {
+				return err
+			}
+			if now := string(tx.tx.Bucket([]byte(kindJobDoneIndex)).Get([]byte("ns/a"))); now != seq {
+				t.Errorf("sequence %x after an event, was %x", now, seq)
+			}
+			return nil
+		}, "1,2", false},
 		{"rewritten: the ring stays", func(tx *Tx) error { return tx.Put(KindJob, "ns/a", completeJob("a")) }, "1,2", false},
 		{"events dropped", func(tx *Tx) error { return tx.DeleteEvents(ek) }, "", false},
 		{"new events", func(tx *Tx) error { return tx.AddEvent(ek, ev("3")) }, "3", false},

@@ -96,6 +96,30 @@ func TestTargetFinishedJobNotRerun(t *testing.T) {
 	}
 }
 
+// TestTargetFinishedJobLabelsKeepPods: a finished Job updated in place (a
+// label from Git) keeps its pods, and its pods go when it is pruned.
+func TestTargetFinishedJobLabelsKeepPods(t *testing.T) {
+	v := newEnv(t)
+	v.apply(testJob("j", nil))
+	pod := v.onlyActivePod("j")
+	v.exit(pod, 0)
+	res := v.apply(testJob("j", func(j *batchv1.Job) { j.Labels = map[string]string{"team": "a"} }))
+	if o := outcomeOf(t, res, "j"); !strings.Contains(o.Reason, "updated in place") || o.Err != "" {
+		t.Fatalf("outcome %+v, want an update in place", o)
+	}
+	if j := v.job("j"); j.Labels["team"] != "a" || !jobFinished(j) {
+		t.Fatalf("Job labels %v finished %v", j.Labels, jobFinished(j))
+	}
+	ps, err := v.e.JobPods("ns", "j")
+	if err != nil || len(ps) != 1 || ps[0].Name != pod {
+		t.Fatalf("pods of the updated Job: %v %v, want %s", ps, err, pod)
+	}
+	v.apply()
+	if ps := v.e.ListPods(); len(ps) != 0 {
+		t.Errorf("pods after the Job was pruned: %d, want none", len(ps))
+	}
+}
+
 func TestTargetPrune(t *testing.T) {
 	v := newEnv(t)
 	cm := &corev1.ConfigMap{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"}, ObjectMeta: metav1.ObjectMeta{Name: "cfg", Namespace: "ns"}, Data: map[string]string{"k": "v"}}
@@ -188,5 +212,20 @@ func TestReadOnlyAndLock(t *testing.T) {
 	}
 	if _, err := ro.Target().Apply(context.Background(), reconcile.ChangeSet{}); err == nil {
 		t.Fatal("apply on a read-only engine succeeded")
+	}
+}
+
+// TestListCronJobsTypeMeta: listed CronJobs say what they are, before and
+// after a restart (the store's encoding does not keep apiVersion and kind).
+func TestListCronJobsTypeMeta(t *testing.T) {
+	v := newEnv(t)
+	v.apply(testCronJob("c", "0 * * * *", nil))
+	for _, when := range []string{"applied", "after a restart"} {
+		cjs := v.e.ListCronJobs()
+		if len(cjs) != 1 || cjs[0].APIVersion != "batch/v1" || cjs[0].Kind != "CronJob" {
+			t.Errorf("%s: CronJobs %+v, want one with apiVersion batch/v1, kind CronJob", when, cjs)
+		}
+		v.crash()
+		v.open()
 	}
 }
