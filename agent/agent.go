@@ -212,7 +212,8 @@ func closeAll(ls []net.Listener) {
 // notify tells the notifiers, with a bounded wait each.
 func (a *Agent) notify(at reconcile.Attempt) {
 	n, send := notification(a.target, at, a.prev)
-	a.prev = &at
+	prev := at.Summary() // not the rendered objects: only the outcome is compared
+	a.prev = &prev
 	if !send {
 		return
 	}

@@ -109,10 +109,7 @@ func (l *Loop) Status() Status {
 // applied; sources and targets bound their own waits.
 func (l *Loop) Run(ctx context.Context, trigger <-chan struct{}, report func(Attempt)) {
 	for ctx.Err() == nil {
-		a := l.Once(context.WithoutCancel(ctx))
-		if report != nil {
-			report(a)
-		}
+		started := l.onceReported(ctx, report)
 		t := l.opts.Clock.NewTimer(l.nextDelay())
 		select {
 		case <-ctx.Done():
@@ -120,12 +117,22 @@ func (l *Loop) Run(ctx context.Context, trigger <-chan struct{}, report func(Att
 			return
 		case <-trigger:
 			t.Stop()
-			if !l.debounce(ctx, a.Started, trigger) {
+			if !l.debounce(ctx, started, trigger) {
 				return
 			}
 		case <-t.C():
 		}
 	}
+}
+
+// onceReported runs one reconcile, reports it and returns when it started.
+// The attempt itself (every rendered object) is not kept while the loop waits.
+func (l *Loop) onceReported(ctx context.Context, report func(Attempt)) time.Time {
+	a := l.Once(context.WithoutCancel(ctx))
+	if report != nil {
+		report(a)
+	}
+	return a.Started
 }
 
 // debounce waits until Debounce has passed since started, absorbing the
@@ -275,7 +282,7 @@ func withFindings(results []manifests.Result) []manifests.Result {
 	for _, r := range results {
 		if len(r.Errors)+len(r.Warnings) > 0 {
 			r.Object, r.Unstructured = nil, nil
-			out = append(out, r)
+			out = append(out, r.Detached())
 		}
 	}
 	return out

@@ -148,6 +148,39 @@ func TestLoopGatesAndPrunes(t *testing.T) {
 	}
 }
 
+// TestLoopStatusKeepsSummaries: the attempt Once returns has the desired
+// objects and the findings' documents; the one Status keeps has neither
+// (it would hold every rendered object in memory until the next one).
+func TestLoopStatusKeepsSummaries(t *testing.T) {
+	r := &repo{dir: t.TempDir()}
+	loop := NewLoop(r, &memTarget{inv: Inventory{}}, DefaultLoopOptions())
+	// The policy warns about the missing resources: a finding.
+	noResources := goodCronJob[:strings.Index(goodCronJob, "              resources:")]
+	r.write(t, "main@sha1:1", map[string]string{"cj.yaml": noResources})
+	a := loop.Once(context.Background())
+	if a.Err != nil || len(a.ChangeSet.Changes) != 1 || a.ChangeSet.Changes[0].Desired == nil || a.Result.Outcomes[0].Change.Desired == nil {
+		t.Fatalf("attempt: err=%v changes=%+v", a.Err, a.ChangeSet.Changes)
+	}
+	if len(a.Findings) == 0 {
+		t.Fatal("no findings: the test needs a warning")
+	}
+	st := loop.Status()
+	kept := st.LastApplied
+	if kept == nil || len(kept.ChangeSet.Changes) != 1 || kept.ChangeSet.Changes[0].Ref != a.ChangeSet.Changes[0].Ref {
+		t.Fatalf("kept attempt: %+v", kept)
+	}
+	if kept.ChangeSet.Changes[0].Desired != nil || kept.Result.Outcomes[0].Change.Desired != nil {
+		t.Error("Status keeps the desired objects")
+	}
+	if a.ChangeSet.Changes[0].Desired == nil {
+		t.Error("keeping the summary dropped the returned attempt's desired object")
+	}
+	f := kept.Findings[0]
+	if len(f.Warnings) == 0 || f.Warnings[0].Line == 0 || f.LineOf("spec.jobTemplate.spec.template.spec.containers[0].resources") != f.Line {
+		t.Errorf("kept finding: lines %d/%d, want its line kept and its document dropped (LineOf gives the object's line)", f.Line, f.LineOf("spec"))
+	}
+}
+
 func TestLoopRunTriggersAndStops(t *testing.T) {
 	r := &repo{dir: t.TempDir()}
 	r.write(t, "main@sha1:1", map[string]string{"cj.yaml": goodCronJob})

@@ -18,6 +18,8 @@ type Attempt struct {
 	Stage string
 	// Findings are the results that have errors or warnings.
 	Findings  []manifests.Result
+	// ChangeSet and Result: in the Attempt Once returns, with the desired
+	// objects; in Status, without (see Summary).
 	ChangeSet ChangeSet
 	Result    ApplyResult
 	Err       error
@@ -36,6 +38,7 @@ type Status struct {
 }
 
 func (l *Loop) record(a Attempt) {
+	a = a.Summary()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.status.Attempts++
@@ -45,6 +48,26 @@ func (l *Loop) record(a Attempt) {
 	} else {
 		l.status.Failures++
 	}
+}
+
+// Summary returns the attempt as Status keeps it: its changes without
+// their desired objects (with 10,000 objects, the rendered objects of the
+// last attempt and of the last applied one would be most of the agent's
+// memory between reconciles).
+func (a Attempt) Summary() Attempt {
+	changes := make([]Change, len(a.ChangeSet.Changes))
+	for i, c := range a.ChangeSet.Changes {
+		c.Desired = nil
+		changes[i] = c
+	}
+	a.ChangeSet.Changes = changes
+	outcomes := make([]Outcome, len(a.Result.Outcomes))
+	for i, o := range a.Result.Outcomes {
+		o.Change.Desired = nil
+		outcomes[i] = o
+	}
+	a.Result.Outcomes = outcomes
+	return a
 }
 
 func (s Status) clone() Status {

@@ -242,7 +242,11 @@ func writeApplyJSON(w io.Writer, output string, r applyReport) error {
 func printApplyFindings(w io.Writer, a reconcile.Attempt) {
 	for _, r := range a.Findings {
 		for _, e := range r.Errors {
-			fmt.Fprintf(w, "%s:%d: %s/%s: %s: %s (%s)\n", r.File, r.LineOf(e.Field), r.Kind, r.Name, e.Field, e.Message, e.Rule)
+			line := e.Line
+			if line == 0 {
+				line = r.Line
+			}
+			fmt.Fprintf(w, "%s:%d: %s/%s: %s: %s (%s)\n", r.File, line, r.Kind, r.Name, e.Field, e.Message, e.Rule)
 		}
 	}
 }

@@ -277,7 +277,7 @@ func (e *Engine) schedule(spec string) (cron.Schedule, error) {
 	if err != nil {
 		return nil, err
 	}
-	e.scheds[spec] = s
+	e.scheds[strings.Clone(spec)] = s // not a slice of the CronJob's document
 	return s, nil
 }
 

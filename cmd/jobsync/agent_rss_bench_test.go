@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"os"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// BenchmarkAgent10kCronJobsRSS runs the whole agent (Git source, render,
+// validation, plan, embedded target) in this process on a real git daemon's
+// repository of 10,000 CronJobs spread over the day (none fires during the
+// run) and reports its memory with the 10,000 in the store:
+//   - rss-MB: VmRSS at rest, after the reconciles and a full collection;
+//   - rss-reconcile-MB: VmRSS right after a reconcile of the unchanged
+//     repository (render and validation of 10,000 documents), before it;
+//   - reconcile-s: wall time of such a reconcile.
+//
+// The CronJob history of BenchmarkCronJobs10k (reconcile/embedded) is not
+// here: that benchmark measures the engine with every-minute CronJobs.
+func BenchmarkAgent10kCronJobsRSS(b *testing.B) {
+	const n = 10000
+	a := startE2EAgent(b, idleFiles(n))
+	waitLong(b, "the first apply of 10,000 CronJobs", func() bool {
+		st, err := a.client.Status(context.Background())
+		return err == nil && st.LastApplied != nil && strings.Contains(st.LastApplied.Revision, a.repo.Head())
+	})
+	if got := len(mustCronJobs(b, a)); got != n {
+		b.Fatalf("%d CronJobs applied, want %d", got, n)
+	}
+	ctx := context.Background()
+	b.ResetTimer()
+	start := time.Now()
+	for range b.N {
+		st, err := a.client.Status(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		before := st.Attempts
+		if err := a.client.Reconcile(ctx); err != nil {
+			b.Fatal(err)
+		}
+		waitLong(b, "a reconcile", func() bool {
+			st, err := a.client.Status(ctx)
+			if err == nil && st.Attempts > before && (st.LastAttempt == nil || st.LastAttempt.Error != "") {
+				b.Fatalf("reconcile failed: %+v", st.LastAttempt)
+			}
+			return err == nil && st.Attempts > before
+		})
+	}
+	b.StopTimer()
+	b.ReportMetric(time.Since(start).Seconds()/float64(b.N), "reconcile-s")
+	b.ReportMetric(vmRSSMB(b), "rss-reconcile-MB")
+	debug.FreeOSMemory()
+	b.ReportMetric(vmRSSMB(b), "rss-MB")
+}
+
+// waitLong polls cond every 200 ms for up to 5 minutes.
+func waitLong(b *testing.B, what string, cond func() bool) {
+	b.Helper()
+	deadline := time.Now().Add(5 * time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			b.Fatalf("not within 5 minutes: %s", what)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// vmRSSMB is this process's resident set (Linux /proc/self/status).
+func vmRSSMB(b *testing.B) float64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")))
+			if err != nil {
+				b.Fatal(err)
+			}
+			return float64(kb) / 1024
+		}
+	}
+	b.Fatal("no VmRSS in /proc/self/status")
+	return 0
+}
