@@ -115,8 +115,11 @@ func TestReadyAfterFirstApply(t *testing.T) {
 		}
 	}
 	st := getBody(t, srv.URL+"/status")
-	if !strings.Contains(st, `"revision": "main@sha1:abc"`) || !strings.Contains(st, `"failures": 1`) {
+	if !strings.Contains(st, `"revision":"main@sha1:abc"`) || !strings.Contains(st, `"failures":1`) {
 		t.Errorf("status:\n%s", st)
+	}
+	if st := getBody(t, srv.URL+"/status?pretty"); !strings.Contains(st, "\n  \"failures\": 1,\n") {
+		t.Errorf("status?pretty is not indented:\n%s", st)
 	}
 }
 
