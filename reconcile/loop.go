@@ -205,7 +205,7 @@ func (l *Loop) once(ctx context.Context, a *Attempt) error {
 	}
 	// 6. label the desired objects for this sync.
 	a.Stage = "plan"
-	desired, err := DesiredFrom(results, l.opts.Sync, snap.Revision, l.opts.Namespace)
+	desired, err := TakeDesired(results, l.opts.Sync, snap.Revision, l.opts.Namespace)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	clocktesting "k8s.io/utils/clock/testing"
+
+	"github.com/jobsync/jobsync/manifests"
 )
 
 // memTarget is an in-memory Target for the loop's pure logic: it keeps the
@@ -260,5 +262,31 @@ func TestLoopDebouncesTriggers(t *testing.T) {
 	<-done
 	if st := loop.Status(); st.Attempts != 3 {
 		t.Fatalf("%d attempts, want 3 (start, one for the burst, the lone trigger)", st.Attempts)
+	}
+}
+
+// TestTakeDesired: DesiredFrom copies the results' objects; TakeDesired
+// takes them, leaving the results without objects; both label alike.
+func TestTakeDesired(t *testing.T) {
+	check := func() []manifests.Result {
+		rs := manifests.Check([]manifests.Input{{File: "cj.yaml", Line: 1, Data: []byte(goodCronJob)}}, manifests.DefaultOptions())
+		if len(rs) != 1 || rs[0].Unstructured == nil || rs[0].Object == nil {
+			t.Fatalf("check: %+v", rs)
+		}
+		return rs
+	}
+	rs := check()
+	copied, err := DesiredFrom(rs, "s", "rev", "ns")
+	if err != nil || len(copied) != 1 || copied[0].Object == rs[0].Unstructured || rs[0].Unstructured == nil {
+		t.Fatalf("DesiredFrom: %v; want a copy, the result's object kept", err)
+	}
+	rs = check()
+	u := rs[0].Unstructured
+	taken, err := TakeDesired(rs, "s", "rev", "ns")
+	if err != nil || len(taken) != 1 || taken[0].Object != u || rs[0].Unstructured != nil || rs[0].Object != nil {
+		t.Fatalf("TakeDesired: %v; want the result's object taken and the result emptied", err)
+	}
+	if taken[0].Hash != copied[0].Hash || taken[0].Ref != copied[0].Ref || taken[0].Origin != "cj.yaml:1" {
+		t.Errorf("taken %+v, copied %+v: want the same", taken[0], copied[0])
 	}
 }
