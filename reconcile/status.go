@@ -17,7 +17,7 @@ type Attempt struct {
 	// Stage is where the attempt ended: fetch, render, validate, plan, apply, done.
 	Stage string
 	// Findings are the results that have errors or warnings.
-	Findings  []manifests.Result
+	Findings []manifests.Result
 	// ChangeSet and Result: in the Attempt Once returns, with the desired
 	// objects; in Status, without (see Summary).
 	ChangeSet ChangeSet
