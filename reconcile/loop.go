@@ -189,15 +189,14 @@ func (l *Loop) once(ctx context.Context, a *Attempt) error {
 	if err != nil {
 		return fmt.Errorf("render %s: %w", displayPath(l.opts.Path), err)
 	}
-	// 3. decode, default and validate every object.
+	// 3. read the batch policies of the tree's .jobsync.yaml.
 	a.Stage = "validate"
-	results := manifests.Check(toInputs(docs), l.checkOptions())
-	// 4. add the batch policies of the tree's .jobsync.yaml.
 	cfg, err := l.policyConfig(snap.Dir)
 	if err != nil {
 		return fmt.Errorf("policy config: %w", err)
 	}
-	policy.Apply(results, cfg, l.opts.Clock.Now())
+	// 4. decode, default and validate every object, and apply the policies.
+	results := manifests.Check(toInputs(docs), l.checkOptions(cfg))
 	a.Findings = withFindings(results)
 	// 5. gate: a revision with any error is applied not at all.
 	if n := countInvalid(results); n > 0 {
@@ -239,11 +238,25 @@ func (l *Loop) renderOptions(root string) render.Options {
 	return o
 }
 
-func (l *Loop) checkOptions() manifests.Options {
+// checkOptions applies the policies to each object as soon as it is
+// checked, then drops its typed form (the targets apply the decoded
+// document) and its line index (its findings keep their lines): with
+// 10,000 objects, all of them at once would double a reconcile's memory.
+func (l *Loop) checkOptions(cfg policy.Config) manifests.Options {
+	o := manifests.DefaultOptions()
 	if l.opts.Check != nil {
-		return *l.opts.Check
+		o = *l.opts.Check
 	}
-	return manifests.DefaultOptions()
+	now, each := l.opts.Clock.Now(), o.Each
+	o.Each = func(r *manifests.Result) {
+		if each != nil {
+			each(r)
+		}
+		policy.ApplyTo(r, cfg, now)
+		r.Object = nil
+	}
+	o.DropLines = true
+	return o
 }
 
 // policyConfig reads .jobsync.yaml at the tree's root, else the configured one.
