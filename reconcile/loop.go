@@ -64,6 +64,12 @@ type LoopOptions struct {
 	// Render and Check options; zero values mean the packages' defaults.
 	Render *render.Options
 	Check  *manifests.Options
+	// SkipUnchanged ends a reconcile of the interval after the fetch when
+	// the revision is the one the last reconcile applied (and it succeeded):
+	// for targets with no drift to correct (embedded). Triggered reconciles
+	// (SIGHUP, jobsync reconcile, webhooks) always run in full. A skipped
+	// tick is not an attempt: Status and report do not see it.
+	SkipUnchanged bool
 	// Clock drives ticks and timestamps.
 	Clock clock.WithTicker
 }
@@ -108,8 +114,9 @@ func (l *Loop) Status() Status {
 // under way when ctx ends runs to its end, so that no stage is left half
 // applied; sources and targets bound their own waits.
 func (l *Loop) Run(ctx context.Context, trigger <-chan struct{}, report func(Attempt)) {
+	tick := false // the first reconcile runs in full
 	for ctx.Err() == nil {
-		started := l.onceReported(ctx, report)
+		started := l.onceReported(ctx, report, tick)
 		t := l.opts.Clock.NewTimer(l.nextDelay())
 		select {
 		case <-ctx.Done():
@@ -117,19 +124,21 @@ func (l *Loop) Run(ctx context.Context, trigger <-chan struct{}, report func(Att
 			return
 		case <-trigger:
 			t.Stop()
+			tick = false
 			if !l.debounce(ctx, started, trigger) {
 				return
 			}
 		case <-t.C():
+			tick = true
 		}
 	}
 }
 
 // onceReported runs one reconcile, reports it and returns when it started.
 // The attempt itself (every rendered object) is not kept while the loop waits.
-func (l *Loop) onceReported(ctx context.Context, report func(Attempt)) time.Time {
-	a := l.Once(context.WithoutCancel(ctx))
-	if report != nil {
+func (l *Loop) onceReported(ctx context.Context, report func(Attempt), tick bool) time.Time {
+	a, recorded := l.attempt(context.WithoutCancel(ctx), tick)
+	if recorded && report != nil {
 		report(a)
 	}
 	return a.Started
@@ -165,14 +174,27 @@ func (l *Loop) nextDelay() time.Duration {
 
 // Once runs one reconcile, top to bottom, and records it in Status.
 func (l *Loop) Once(ctx context.Context) Attempt {
-	a := Attempt{Started: l.opts.Clock.Now()}
-	a.Err = l.once(ctx, &a)
-	a.Finished = l.opts.Clock.Now()
-	l.record(a)
+	a, _ := l.attempt(ctx, false)
 	return a
 }
 
-func (l *Loop) once(ctx context.Context, a *Attempt) error {
+// errUnchanged ends a reconcile that SkipUnchanged skips.
+var errUnchanged = errors.New("revision unchanged since the last reconcile")
+
+// attempt runs one reconcile and records it, unless it is a tick that
+// SkipUnchanged skipped (then false).
+func (l *Loop) attempt(ctx context.Context, tick bool) (Attempt, bool) {
+	a := Attempt{Started: l.opts.Clock.Now()}
+	a.Err = l.once(ctx, &a, tick && l.opts.SkipUnchanged)
+	a.Finished = l.opts.Clock.Now()
+	if errors.Is(a.Err, errUnchanged) {
+		return a, false
+	}
+	l.record(a)
+	return a, true
+}
+
+func (l *Loop) once(ctx context.Context, a *Attempt, skipUnchanged bool) error {
 	// 1. fetch the revision.
 	fetchStart := l.opts.Clock.Now()
 	snap, err := l.src.Fetch(ctx)
@@ -182,33 +204,38 @@ func (l *Loop) once(ctx context.Context, a *Attempt) error {
 		return fmt.Errorf("fetch: %w", err)
 	}
 	a.Revision = snap.Revision
-	// 2. render the path into documents with their origins.
+	// 2. stop here when nothing changed and nothing drifts (SkipUnchanged).
+	if skipUnchanged && l.appliedLast(snap.Revision) {
+		a.Stage = "unchanged"
+		return errUnchanged
+	}
+	// 3. render the path into documents with their origins.
 	a.Stage = "render"
 	root := filepath.Join(snap.Dir, l.opts.Path)
 	docs, err := render.Render([]string{root}, l.renderOptions(snap.Dir))
 	if err != nil {
 		return fmt.Errorf("render %s: %w", displayPath(l.opts.Path), err)
 	}
-	// 3. read the batch policies of the tree's .jobsync.yaml.
+	// 4. read the batch policies of the tree's .jobsync.yaml.
 	a.Stage = "validate"
 	cfg, err := l.policyConfig(snap.Dir)
 	if err != nil {
 		return fmt.Errorf("policy config: %w", err)
 	}
-	// 4. decode, default and validate every object, and apply the policies.
+	// 5. decode, default and validate every object, and apply the policies.
 	results := manifests.Check(toInputs(docs), l.checkOptions(cfg))
 	a.Findings = withFindings(results)
-	// 5. gate: a revision with any error is applied not at all.
+	// 6. gate: a revision with any error is applied not at all.
 	if n := countInvalid(results); n > 0 {
 		return fmt.Errorf("%w: %d object(s) with errors; the last good revision stays live", ErrRejected, n)
 	}
-	// 6. label the desired objects for this sync.
+	// 7. label the desired objects for this sync.
 	a.Stage = "plan"
 	desired, err := TakeDesired(results, l.opts.Sync, snap.Revision, l.opts.Namespace)
 	if err != nil {
 		return err
 	}
-	// 7. read the target's inventory and plan against it.
+	// 8. read the target's inventory and plan against it.
 	inv, err := l.tgt.Inventory(ctx)
 	if err != nil {
 		return fmt.Errorf("inventory: %w", err)
@@ -218,7 +245,7 @@ func (l *Loop) once(ctx context.Context, a *Attempt) error {
 		return fmt.Errorf("plan: %w", err)
 	}
 	a.ChangeSet = cs
-	// 8. apply (the target prunes last and records its new inventory).
+	// 9. apply (the target prunes last and records its new inventory).
 	a.Stage = "apply"
 	res, err := l.tgt.Apply(ctx, cs)
 	a.Result = res
@@ -227,6 +254,14 @@ func (l *Loop) once(ctx context.Context, a *Attempt) error {
 	}
 	a.Stage = "done"
 	return nil
+}
+
+// appliedLast reports whether the last attempt applied revision.
+func (l *Loop) appliedLast(revision string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	last := l.status.LastAttempt
+	return last != nil && last.OK() && last.Stage == "done" && last.Revision == revision
 }
 
 func (l *Loop) renderOptions(root string) render.Options {

@@ -290,3 +290,90 @@ func TestTakeDesired(t *testing.T) {
 		t.Errorf("taken %+v, copied %+v: want the same", taken[0], copied[0])
 	}
 }
+
+// TestLoopSkipUnchanged: with SkipUnchanged, a tick whose revision the last
+// reconcile applied stops after the fetch and is not recorded; a trigger, a
+// new revision or a failed last reconcile runs in full.
+func TestLoopSkipUnchanged(t *testing.T) {
+	r := &repo{dir: t.TempDir()}
+	tgt := &memTarget{inv: Inventory{}}
+	opts := DefaultLoopOptions()
+	opts.SkipUnchanged = true
+	loop := NewLoop(r, tgt, opts)
+	ctx := context.Background()
+	steps := []struct {
+		name      string
+		rev       string
+		tick      bool
+		fail      error
+		wantFull  bool
+		wantStage string
+	}{
+		{"first tick", "main@sha1:1", true, nil, true, "done"},
+		{"tick, same revision", "main@sha1:1", true, nil, false, "unchanged"},
+		{"trigger, same revision", "main@sha1:1", false, nil, true, "done"},
+		{"tick, new revision", "main@sha1:2", true, nil, true, "done"},
+		{"tick, revision 3 fails to apply", "main@sha1:3", true, errors.New("boom"), true, "apply"},
+		{"tick, revision 3 again: retried", "main@sha1:3", true, nil, true, "done"},
+		{"tick, revision 3 applied: skipped", "main@sha1:3", true, nil, false, "unchanged"},
+	}
+	for _, st := range steps {
+		r.write(t, st.rev, map[string]string{"cj.yaml": goodCronJob})
+		tgt.fail = st.fail
+		before, attempts := len(tgt.applied), loop.Status().Attempts
+		a, recorded := loop.attempt(ctx, st.tick)
+		full := len(tgt.applied) > before || a.Stage == "apply"
+		if full != st.wantFull || recorded != st.wantFull || a.Stage != st.wantStage {
+			t.Errorf("%s: full %v recorded %v stage %q, want full %v stage %q", st.name, full, recorded, a.Stage, st.wantFull, st.wantStage)
+		}
+		if got := loop.Status().Attempts - attempts; (got == 1) != st.wantFull {
+			t.Errorf("%s: %d attempts recorded", st.name, got)
+		}
+	}
+	// Without SkipUnchanged every tick runs in full.
+	full := NewLoop(r, &memTarget{inv: Inventory{}}, DefaultLoopOptions())
+	for range 2 {
+		if a, recorded := full.attempt(ctx, true); !recorded || a.Stage != "done" {
+			t.Errorf("without SkipUnchanged: stage %q recorded %v", a.Stage, recorded)
+		}
+	}
+}
+
+// TestLoopRunSkipsUnchangedTicks: Run reports the first reconcile and a
+// triggered one, not a tick of the same revision.
+func TestLoopRunSkipsUnchangedTicks(t *testing.T) {
+	r := &repo{dir: t.TempDir()}
+	r.write(t, "main@sha1:1", map[string]string{"cj.yaml": goodCronJob})
+	clk := clocktesting.NewFakeClock(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC))
+	opts := DefaultLoopOptions()
+	opts.Clock, opts.Jitter, opts.Debounce, opts.SkipUnchanged = clk, 0, 0, true
+	loop := NewLoop(r, &memTarget{inv: Inventory{}}, opts)
+	ctx, cancel := context.WithCancel(context.Background())
+	trigger := make(chan struct{})
+	attempts := make(chan Attempt, 10)
+	done := make(chan struct{})
+	go func() { loop.Run(ctx, trigger, func(a Attempt) { attempts <- a }); close(done) }()
+	<-attempts // at once
+	waitTimer := func() {
+		for !clk.HasWaiters() {
+			runtime.Gosched()
+		}
+	}
+	waitTimer()
+	clk.Step(time.Minute) // a tick of the same revision
+	waitTimer()           // it ended and the loop waits again
+	select {
+	case a := <-attempts:
+		t.Fatalf("a tick of the applied revision was reported: %+v", a)
+	default:
+	}
+	trigger <- struct{}{}
+	if a := <-attempts; a.Stage != "done" {
+		t.Errorf("triggered reconcile: stage %q", a.Stage)
+	}
+	cancel()
+	<-done
+	if st := loop.Status(); st.Attempts != 2 {
+		t.Errorf("%d attempts recorded, want 2", st.Attempts)
+	}
+}

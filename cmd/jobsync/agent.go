@@ -130,6 +130,9 @@ func runAgent(parent context.Context, s streams, f agentFlags) error {
 	lo.Sync, lo.Namespace, lo.Interval, lo.Jitter = f.sync, tgt.namespace, f.interval, f.jitter
 	lo.Debounce, lo.Path = f.debounce, filepath.FromSlash(f.path)
 	lo.Plan.AllowEmpty = f.allowEmpty
+	// Nothing drifts in the embedded target: a tick of the applied revision
+	// stops after the fetch.
+	lo.SkipUnchanged = tgt.name == "embedded"
 	loop := reconcile.NewLoop(src, tgt.target, lo)
 	ao, err := f.agentOptions(log, tgt)
 	if err != nil {
