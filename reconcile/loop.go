@@ -256,12 +256,22 @@ func (l *Loop) once(ctx context.Context, a *Attempt, skipUnchanged bool) error {
 	return nil
 }
 
-// appliedLast reports whether the last attempt applied revision.
+// appliedLast reports whether the last attempt applied revision in full:
+// no change the target deferred (a Job to recreate once its run ends) or
+// failed, which a later reconcile of the same revision must finish.
 func (l *Loop) appliedLast(revision string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	last := l.status.LastAttempt
-	return last != nil && last.OK() && last.Stage == "done" && last.Revision == revision
+	if last == nil || !last.OK() || last.Stage != "done" || last.Revision != revision {
+		return false
+	}
+	for _, o := range last.Result.Outcomes {
+		if !o.Done || o.Err != "" {
+			return false
+		}
+	}
+	return true
 }
 
 func (l *Loop) renderOptions(root string) render.Options {

@@ -21,6 +21,8 @@ type memTarget struct {
 	inv     Inventory
 	applied []ChangeSet
 	fail    error
+	// deferAll leaves every change not done (as a running Job to recreate).
+	deferAll bool
 }
 
 func (m *memTarget) Name() string { return "memory" }
@@ -44,7 +46,7 @@ func (m *memTarget) Apply(_ context.Context, cs ChangeSet) (ApplyResult, error) 
 		default:
 			m.inv[c.Ref.Key()] = InventoryEntry{Ref: c.Ref, Hash: c.Desired.Hash, Revision: cs.Revision}
 		}
-		res.Outcomes = append(res.Outcomes, Outcome{Change: c, Done: true})
+		res.Outcomes = append(res.Outcomes, Outcome{Change: c, Done: !m.deferAll})
 	}
 	return res, nil
 }
@@ -306,20 +308,24 @@ func TestLoopSkipUnchanged(t *testing.T) {
 		rev       string
 		tick      bool
 		fail      error
+		deferred  bool
 		wantFull  bool
 		wantStage string
 	}{
-		{"first tick", "main@sha1:1", true, nil, true, "done"},
-		{"tick, same revision", "main@sha1:1", true, nil, false, "unchanged"},
-		{"trigger, same revision", "main@sha1:1", false, nil, true, "done"},
-		{"tick, new revision", "main@sha1:2", true, nil, true, "done"},
-		{"tick, revision 3 fails to apply", "main@sha1:3", true, errors.New("boom"), true, "apply"},
-		{"tick, revision 3 again: retried", "main@sha1:3", true, nil, true, "done"},
-		{"tick, revision 3 applied: skipped", "main@sha1:3", true, nil, false, "unchanged"},
+		{"first tick", "main@sha1:1", true, nil, false, true, "done"},
+		{"tick, same revision", "main@sha1:1", true, nil, false, false, "unchanged"},
+		{"trigger, same revision", "main@sha1:1", false, nil, false, true, "done"},
+		{"tick, new revision", "main@sha1:2", true, nil, false, true, "done"},
+		{"tick, revision 3 fails to apply", "main@sha1:3", true, errors.New("boom"), false, true, "apply"},
+		{"tick, revision 3 again: retried", "main@sha1:3", true, nil, false, true, "done"},
+		{"tick, revision 3 applied: skipped", "main@sha1:3", true, nil, false, false, "unchanged"},
+		{"tick, revision 4 deferred by the target", "main@sha1:4", true, nil, true, true, "done"},
+		{"tick, revision 4 again: finished", "main@sha1:4", true, nil, false, true, "done"},
+		{"tick, revision 4 done: skipped", "main@sha1:4", true, nil, false, false, "unchanged"},
 	}
 	for _, st := range steps {
 		r.write(t, st.rev, map[string]string{"cj.yaml": goodCronJob})
-		tgt.fail = st.fail
+		tgt.fail, tgt.deferAll = st.fail, st.deferred
 		before, attempts := len(tgt.applied), loop.Status().Attempts
 		a, recorded := loop.attempt(ctx, st.tick)
 		full := len(tgt.applied) > before || a.Stage == "apply"

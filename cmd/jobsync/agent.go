@@ -76,7 +76,7 @@ JOBSYNC_ and the flag name in upper case, dashes as underscores
 	fl.StringVar(&f.target, "target", "auto", "where to apply: embedded, cluster or auto")
 	fl.StringVar(&f.stateDir, "state-dir", defaultStateDir, "state directory: Git cache, embedded store and logs, the agent's socket")
 	fl.StringVar(&f.sync, "sync-name", "default", "name of this sync: labels every applied object, names the inventory")
-	fl.StringVarP(&f.namespace, "namespace", "n", "", "namespace for namespaced objects without one (cluster: also the inventory's); default: in a cluster the pod's, else the kubeconfig context's, else \"default\"")
+	fl.StringVarP(&f.namespace, "namespace", "n", "", "namespace for namespaced objects without one (cluster target: also the inventory's and the lease's); default: cluster target in a pod the pod's, else the kubeconfig context's, else \"default\"; embedded target \"default\"")
 	fl.DurationVar(&f.interval, "interval", time.Minute, "time between reconciles")
 	fl.Float64Var(&f.jitter, "jitter", 0.1, "random extra delay, as a fraction of --interval")
 	fl.DurationVar(&f.debounce, "debounce", time.Second, "pushes (webhooks, jobsync reconcile) within this long of the last reconcile's start join one reconcile")

@@ -53,9 +53,14 @@ func (k *agentKubeFlags) restConfig(env func(string) (string, bool)) (*clusterCo
 			if err != nil {
 				return nil, fmt.Errorf("in-cluster config: %w", err)
 			}
-			ns := "default"
-			if b, err := os.ReadFile(inClusterNamespaceFile); err == nil && strings.TrimSpace(string(b)) != "" {
+			// As client-go's in-cluster config: POD_NAMESPACE, else the
+			// service account's namespace file.
+			ns, _ := env("POD_NAMESPACE")
+			if b, err := os.ReadFile(inClusterNamespaceFile); ns == "" && err == nil {
 				ns = strings.TrimSpace(string(b))
+			}
+			if ns == "" {
+				ns = "default"
 			}
 			return &clusterConfig{rest: cfg, from: "in-cluster config", namespace: ns}, nil
 		}
