@@ -34,11 +34,28 @@ type AttemptReport struct {
 
 // FindingReport is one object's findings.
 type FindingReport struct {
-	File     string              `json:"file"`
-	Line     int                 `json:"line"`
-	Object   string              `json:"object"`
-	Errors   []manifests.Finding `json:"errors,omitempty"`
-	Warnings []manifests.Finding `json:"warnings,omitempty"`
+	File     string        `json:"file"`
+	Line     int           `json:"line"`
+	Object   string        `json:"object"`
+	Errors   []FieldReport `json:"errors,omitempty"`
+	Warnings []FieldReport `json:"warnings,omitempty"`
+}
+
+// FieldReport is one finding with the line of its field in File.
+type FieldReport struct {
+	manifests.Finding
+	Line int `json:"line,omitempty"`
+}
+
+func fieldReports(fs []manifests.Finding) []FieldReport {
+	if len(fs) == 0 {
+		return nil
+	}
+	out := make([]FieldReport, len(fs))
+	for i, f := range fs {
+		out[i] = FieldReport{Finding: f, Line: f.Line}
+	}
+	return out
 }
 
 // ObjectReport is what happened to one object.
@@ -69,7 +86,7 @@ func AttemptReportOf(at *reconcile.Attempt) *AttemptReport {
 	}
 	for _, f := range at.Findings {
 		r.Findings = append(r.Findings, FindingReport{File: f.File, Line: f.Line, Object: objectName(f),
-			Errors: f.Errors, Warnings: f.Warnings})
+			Errors: fieldReports(f.Errors), Warnings: fieldReports(f.Warnings)})
 	}
 	done := map[string]reconcile.Outcome{}
 	for _, o := range at.Result.Outcomes {
