@@ -53,8 +53,11 @@ type Event struct {
 
 // EventKey names the event ring of an object: "Kind/namespace/name".
 func EventKey(kind Kind, namespace, name string) string {
-	return string(kind) + "/" + namespace + "/" + name
+	return objectEventKey(kind, Key(namespace, name))
 }
+
+// objectEventKey is EventKey of the object stored under key.
+func objectEventKey(kind Kind, key string) string { return string(kind) + "/" + key }
 
 // An object's events are one value of the event bucket under its EventKey:
 // its ring (see event_codec.go). Earlier versions stored one entry per event

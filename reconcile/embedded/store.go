@@ -201,14 +201,23 @@ var bucketFill = map[Kind]float64{KindPod: 0.9, kindJobDone: 1, kindPodDone: 1}
 func Key(namespace, name string) string { return namespace + "/" + name }
 
 func (t *Tx) bucket(k Kind) (*bolt.Bucket, error) {
-	b := t.tx.Bucket([]byte(k))
+	b := t.bucketOrNil(k)
 	if b == nil {
 		return nil, fmt.Errorf("state store: bucket %s missing", k)
+	}
+	return b, nil
+}
+
+// bucketOrNil returns the kind's bucket with its fill (nil when missing).
+func (t *Tx) bucketOrNil(k Kind) *bolt.Bucket {
+	b := t.tx.Bucket([]byte(k))
+	if b == nil {
+		return nil
 	}
 	if f, ok := bucketFill[k]; ok {
 		b.FillPercent = f
 	}
-	return b, nil
+	return b
 }
 
 // protoMarshaler and protoUnmarshaler are the generated protobuf methods of
@@ -242,8 +251,8 @@ func decode(data []byte, out any) error {
 	return json.Unmarshal(data, out)
 }
 
-// Put stores obj under key in the kind's bucket: finished Jobs and terminal
-// Pods compressed (see codec.go).
+// Put stores obj under key in the kind's bucket: Jobs and Pods compressed
+// (see codec.go), finished ones in the kind's done area (store_done.go).
 func (t *Tx) Put(k Kind, key string, obj any) error {
 	data, err := encode(obj)
 	if err == nil {

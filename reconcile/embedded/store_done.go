@@ -60,7 +60,7 @@ func (t *Tx) done(k Kind) (doneArea, bool, error) {
 	if !ok {
 		return doneArea{}, false, nil
 	}
-	items, index := t.tx.Bucket([]byte(names[0])), t.tx.Bucket([]byte(names[1]))
+	items, index := t.bucketOrNil(names[0]), t.bucketOrNil(names[1])
 	if items == nil && index == nil && !t.tx.Writable() {
 		// Written by version 3 or earlier and opened read-only: every
 		// object is by key.
@@ -68,9 +68,6 @@ func (t *Tx) done(k Kind) (doneArea, bool, error) {
 	}
 	if items == nil || index == nil {
 		return doneArea{}, false, fmt.Errorf("state store: bucket %s or %s missing", names[0], names[1])
-	}
-	if f, ok := bucketFill[names[0]]; ok {
-		items.FillPercent = f
 	}
 	return doneArea{items: items, index: index}, true, nil
 }
@@ -102,11 +99,19 @@ func (d doneArea) get(key []byte) (value, ring []byte, err error) {
 	if seq == nil {
 		return nil, nil, nil
 	}
+	return d.item(key, seq)
+}
+
+// item returns the value and ring of key's item, under seq.
+func (d doneArea) item(key, seq []byte) (value, ring []byte, err error) {
 	item := d.items.Get(seq)
 	if item == nil {
 		return nil, nil, fmt.Errorf("state store: %s: indexed under sequence %x but missing", key, seq)
 	}
-	return splitDoneItem(item)
+	if value, ring, err = splitDoneItem(item); err != nil {
+		return nil, nil, fmt.Errorf("%w: %s", err, key)
+	}
+	return value, ring, nil
 }
 
 // put stores value and ring under key at the end of the area (its older
@@ -138,7 +143,7 @@ func (t *Tx) putDone(k Kind, d doneArea, key string, data []byte) error {
 		if err != nil {
 			return err
 		}
-		ek := []byte(string(k) + "/" + key)
+		ek := []byte(objectEventKey(k, key))
 		if ring = bytes.Clone(evs.Get(ek)); ring != nil {
 			if err := evs.Delete(ek); err != nil {
 				return err
@@ -161,7 +166,7 @@ func (t *Tx) undone(k Kind, d doneArea, key string) error {
 		if err != nil {
 			return err
 		}
-		if err := evs.Put([]byte(string(k)+"/"+key), bytes.Clone(ring)); err != nil {
+		if err := evs.Put([]byte(objectEventKey(k, key)), bytes.Clone(ring)); err != nil {
 			return err
 		}
 	}
@@ -222,13 +227,9 @@ func (t *Tx) forEachDone(b *bolt.Bucket, d doneArea, fn func(key string, data []
 			k, v = c.Next()
 			continue
 		}
-		item := d.items.Get(seq)
-		if item == nil {
-			return fmt.Errorf("state store: %s: indexed under sequence %x but missing", ik, seq)
-		}
-		data, _, err := splitDoneItem(item)
+		data, _, err := d.item(ik, seq)
 		if err != nil {
-			return fmt.Errorf("%w: %s", err, ik)
+			return err
 		}
 		if err := fn(string(ik), data); err != nil {
 			return err
