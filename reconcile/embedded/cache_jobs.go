@@ -65,10 +65,10 @@ func fromUnixNano(n int64) *metav1.Time {
 
 // finishTime returns when the done Job finished (zero: unknown).
 func (d *doneJob) finishTime() time.Time {
-	if d.finishedAt == 0 {
-		return time.Time{}
+	if t := fromUnixNano(d.finishedAt); t != nil {
+		return t.Time
 	}
-	return time.Unix(0, d.finishedAt)
+	return time.Time{}
 }
 
 // info returns the summary of the done Job under key.
