@@ -83,15 +83,6 @@ func (r *Result) LineOf(path string) int {
 	return r.Line
 }
 
-// Detached returns r without the document's bytes and the index of its
-// lines (LineOf then gives the object's line; every Finding keeps its
-// Line): for results kept after a run, which would otherwise hold every
-// checked document in memory.
-func (r Result) Detached() Result {
-	r.lines = nil
-	return r
-}
-
 // parentPath drops the last element of a field path ("a.b[0].c" → "a.b[0]" → "a.b").
 func parentPath(p string) string {
 	for i := len(p) - 1; i >= 0; i-- {

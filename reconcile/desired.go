@@ -17,8 +17,8 @@ func DesiredFrom(results []manifests.Result, sync, revision, defaultNamespace st
 
 // TakeDesired is DesiredFrom for a caller done with the results: they give
 // their decoded objects to the desired ones instead of a copy, and drop
-// their typed objects and line indexes. With 10,000 objects that is a
-// third less memory while a reconcile runs.
+// their typed objects. With 10,000 objects that is a third less memory
+// while a reconcile runs.
 func TakeDesired(results []manifests.Result, sync, revision, defaultNamespace string) ([]Desired, error) {
 	return desiredFrom(results, sync, revision, defaultNamespace, true)
 }
@@ -32,7 +32,6 @@ func desiredFrom(results []manifests.Result, sync, revision, defaultNamespace st
 		}
 		u := r.Unstructured
 		if take {
-			results[i] = r.Detached()
 			r.Object, r.Unstructured = nil, nil
 		} else {
 			u = u.DeepCopy()

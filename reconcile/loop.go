@@ -340,7 +340,7 @@ func withFindings(results []manifests.Result) []manifests.Result {
 	for _, r := range results {
 		if len(r.Errors)+len(r.Warnings) > 0 {
 			r.Object, r.Unstructured = nil, nil
-			out = append(out, r.Detached())
+			out = append(out, r) // its line index is gone (checkOptions: DropLines)
 		}
 	}
 	return out
