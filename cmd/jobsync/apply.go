@@ -197,45 +197,43 @@ func runApply(ctx context.Context, s streams, path string, f applyFlags) error {
 		return withCode(exitUsage, err)
 	}
 	a := f.loop(path, ns, pruneGate{Target: tgt, prune: f.prune}).Once(ctx)
-	report := applyReport{AttemptReport: agent.AttemptReportOf(&a)}
 	if f.output == "text" {
+		// Before any wait: what was applied shows at once.
 		printApplyFindings(s.out, a)
 		printApplyOutcomes(s.out, a.Result)
-	}
-	if a.Err != nil {
-		return errors.Join(writeApplyJSON(s.out, f.output, report), withCode(exitFindings, fmt.Errorf("%s: %w", a.Stage, a.Err)))
-	}
-	if f.output == "text" {
-		fmt.Fprintf(s.out, "applied %s: %s\n", a.Revision, countApplyOutcomes(a.ChangeSet, a.Result))
-	}
-	if !f.wait {
-		return writeApplyJSON(s.out, f.output, report)
-	}
-	hs, err := tgt.Wait(ctx, a.Revision, f.timeout)
-	report.Wait = hs
-	for _, h := range hs {
-		if f.output == "text" {
-			fmt.Fprintf(s.out, "%s\t%s\t%s\n", h.Ref, h.State, h.Reason)
+		if a.Err == nil {
+			fmt.Fprintf(s.out, "applied %s: %s\n", a.Revision, countApplyOutcomes(a.ChangeSet, a.Result))
 		}
 	}
-	werr := writeApplyJSON(s.out, f.output, report)
-	if errors.Is(err, cluster.ErrJobFailed) || errors.Is(err, cluster.ErrWaitTimeout) {
-		return errors.Join(werr, withCode(exitFindings, err))
+	hs, err := waitApplied(ctx, tgt, a, f)
+	if f.output == "json" {
+		enc := json.NewEncoder(s.out)
+		enc.SetIndent("", "  ")
+		return errors.Join(enc.Encode(applyReport{AttemptReport: agent.AttemptReportOf(&a), Wait: hs}), err)
 	}
-	if err != nil {
-		return errors.Join(werr, withCode(exitUsage, err))
+	for _, h := range hs {
+		fmt.Fprintf(s.out, "%s\t%s\t%s\n", h.Ref, h.State, h.Reason)
 	}
-	return werr
+	return err
 }
 
-// writeApplyJSON writes the report with -o json (nothing with text).
-func writeApplyJSON(w io.Writer, output string, r applyReport) error {
-	if output != "json" {
-		return nil
+// waitApplied returns the attempt's error with its exit code, or, with
+// --wait, waits for the Jobs it applied and returns their health.
+func waitApplied(ctx context.Context, tgt *cluster.Target, a reconcile.Attempt, f applyFlags) ([]cluster.ObjectHealth, error) {
+	if a.Err != nil {
+		return nil, withCode(exitFindings, fmt.Errorf("%s: %w", a.Stage, a.Err))
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(r)
+	if !f.wait {
+		return nil, nil
+	}
+	hs, err := tgt.Wait(ctx, a.Revision, f.timeout)
+	if errors.Is(err, cluster.ErrJobFailed) || errors.Is(err, cluster.ErrWaitTimeout) {
+		return hs, withCode(exitFindings, err)
+	}
+	if err != nil {
+		return hs, withCode(exitUsage, err)
+	}
+	return hs, nil
 }
 
 // printApplyFindings prints the errors of a rejected revision, file:line first.
