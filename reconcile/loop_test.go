@@ -185,6 +185,23 @@ func TestLoopStatusKeepsSummaries(t *testing.T) {
 	}
 }
 
+// runLoop runs loop.Run until stop (which waits for it to return); the
+// attempts it reports arrive on the returned channel.
+func runLoop(loop *Loop, trigger chan struct{}) (attempts chan Attempt, stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	attempts = make(chan Attempt, 10)
+	done := make(chan struct{})
+	go func() { loop.Run(ctx, trigger, func(a Attempt) { attempts <- a }); close(done) }()
+	return attempts, func() { cancel(); <-done }
+}
+
+// waitTimer returns once the loop waits on a timer of clk.
+func waitTimer(clk *clocktesting.FakeClock) {
+	for !clk.HasWaiters() {
+		runtime.Gosched()
+	}
+}
+
 func TestLoopRunTriggersAndStops(t *testing.T) {
 	r := &repo{dir: t.TempDir()}
 	r.write(t, "main@sha1:1", map[string]string{"cj.yaml": goodCronJob})
@@ -193,22 +210,16 @@ func TestLoopRunTriggersAndStops(t *testing.T) {
 	opts := DefaultLoopOptions()
 	opts.Clock, opts.Jitter, opts.Debounce = clk, 0, 0 // debounce: TestLoopDebouncesTriggers
 	loop := NewLoop(r, tgt, opts)
-	ctx, cancel := context.WithCancel(context.Background())
 	trigger := make(chan struct{})
-	attempts := make(chan Attempt, 10)
-	done := make(chan struct{})
-	go func() { loop.Run(ctx, trigger, func(a Attempt) { attempts <- a }); close(done) }()
+	attempts, stop := runLoop(loop, trigger)
 
 	<-attempts // at once
 	trigger <- struct{}{}
 	<-attempts // on trigger
-	for !clk.HasWaiters() {
-		runtime.Gosched() // the loop is about to wait on its timer
-	}
+	waitTimer(clk)
 	clk.Step(time.Minute)
 	<-attempts // on tick
-	cancel()
-	<-done
+	stop()
 	if st := loop.Status(); st.Attempts != 3 || st.Failures != 0 {
 		t.Fatalf("status: %+v", st)
 	}
@@ -224,21 +235,13 @@ func TestLoopDebouncesTriggers(t *testing.T) {
 	opts := DefaultLoopOptions()
 	opts.Clock, opts.Jitter, opts.Debounce = clk, 0, time.Second
 	loop := NewLoop(r, &memTarget{inv: Inventory{}}, opts)
-	ctx, cancel := context.WithCancel(context.Background())
 	trigger := make(chan struct{}, 1)
-	attempts := make(chan Attempt, 10)
-	done := make(chan struct{})
-	go func() { loop.Run(ctx, trigger, func(a Attempt) { attempts <- a }); close(done) }()
-	waitTimer := func() {
-		for !clk.HasWaiters() {
-			runtime.Gosched() // the loop is about to wait on a timer
-		}
-	}
+	attempts, stop := runLoop(loop, trigger)
 
 	<-attempts // at once, at T0
-	waitTimer()
+	waitTimer(clk)
 	trigger <- struct{}{} // at T0: within the debounce
-	waitTimer()
+	waitTimer(clk)
 	for range 3 {
 		trigger <- struct{}{} // a burst while the loop waits: joins the wait
 		for len(trigger) > 0 {
@@ -254,14 +257,13 @@ func TestLoopDebouncesTriggers(t *testing.T) {
 	if a := <-attempts; !a.Started.Equal(clk.Now()) {
 		t.Fatalf("debounced reconcile started at %s, want %s", a.Started, clk.Now())
 	}
-	waitTimer()
+	waitTimer(clk)
 	clk.Step(2 * time.Second) // quiet: not a tick yet (1m interval)
 	trigger <- struct{}{}
 	if a := <-attempts; !a.Started.Equal(clk.Now()) {
 		t.Fatalf("a lone trigger ran at %s, want at once (%s)", a.Started, clk.Now())
 	}
-	cancel()
-	<-done
+	stop()
 	if st := loop.Status(); st.Attempts != 3 {
 		t.Fatalf("%d attempts, want 3 (start, one for the burst, the lone trigger)", st.Attempts)
 	}
@@ -354,20 +356,12 @@ func TestLoopRunSkipsUnchangedTicks(t *testing.T) {
 	opts := DefaultLoopOptions()
 	opts.Clock, opts.Jitter, opts.Debounce, opts.SkipUnchanged = clk, 0, 0, true
 	loop := NewLoop(r, &memTarget{inv: Inventory{}}, opts)
-	ctx, cancel := context.WithCancel(context.Background())
 	trigger := make(chan struct{})
-	attempts := make(chan Attempt, 10)
-	done := make(chan struct{})
-	go func() { loop.Run(ctx, trigger, func(a Attempt) { attempts <- a }); close(done) }()
+	attempts, stop := runLoop(loop, trigger)
 	<-attempts // at once
-	waitTimer := func() {
-		for !clk.HasWaiters() {
-			runtime.Gosched()
-		}
-	}
-	waitTimer()
+	waitTimer(clk)
 	clk.Step(time.Minute) // a tick of the same revision
-	waitTimer()           // it ended and the loop waits again
+	waitTimer(clk)        // it ended and the loop waits again
 	select {
 	case a := <-attempts:
 		t.Fatalf("a tick of the applied revision was reported: %+v", a)
@@ -377,8 +371,7 @@ func TestLoopRunSkipsUnchangedTicks(t *testing.T) {
 	if a := <-attempts; a.Stage != "done" {
 		t.Errorf("triggered reconcile: stage %q", a.Stage)
 	}
-	cancel()
-	<-done
+	stop()
 	if st := loop.Status(); st.Attempts != 2 {
 		t.Errorf("%d attempts recorded, want 2", st.Attempts)
 	}
