@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/jobsync/jobsync/agent"
+	"github.com/jobsync/jobsync/internal/procstat"
 )
 
 // agentConfig is how a test runs `jobsync agent` against the control plane.
@@ -272,28 +273,13 @@ func (a *agentProc) waitAttempt(timeout time.Duration, what string, ok func(*age
 	return st
 }
 
-// peakRSS returns the agent's VmHWM and VmRSS in bytes.
+// memory returns the agent's VmHWM and VmRSS in bytes.
 func (a *agentProc) memory() (hwm, rss int64, err error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", a.pid()))
+	m, err := procstat.Read(a.pid())
 	if err != nil {
 		return 0, 0, err
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		k, v, ok := strings.Cut(line, ":")
-		if !ok || (k != "VmHWM" && k != "VmRSS") {
-			continue
-		}
-		n, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-		if err != nil {
-			return 0, 0, fmt.Errorf("/proc status %s: %w", line, err)
-		}
-		if k == "VmHWM" {
-			hwm = n << 10
-		} else {
-			rss = n << 10
-		}
-	}
-	return hwm, rss, nil
+	return m["VmHWM"], m["VmRSS"], nil
 }
 
 // pollInterval is how often pollUntil polls.

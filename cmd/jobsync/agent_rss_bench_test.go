@@ -2,13 +2,13 @@ package main
 
 import (
 	"context"
-	"os"
 	"runtime"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jobsync/jobsync/internal/procstat"
 )
 
 // BenchmarkAgent10kCronJobsRSS runs the whole agent (Git source, render,
@@ -79,23 +79,13 @@ func waitLong(b *testing.B, what string, cond func() bool) {
 	}
 }
 
-// procMB reads one memory line of /proc/self/status (Linux): VmRSS the
+// procMB reads one memory line of /proc/self/status in MiB: VmRSS the
 // resident set, RssAnon its heap and stacks, RssFile its mapped files (the
 // binary, the state file).
 func procMB(b *testing.B, field string) float64 {
-	data, err := os.ReadFile("/proc/self/status")
+	mb, err := procstat.MB(field)
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, field+":"); ok {
-			kb, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")))
-			if err != nil {
-				b.Fatal(err)
-			}
-			return float64(kb) / 1024
-		}
-	}
-	b.Fatalf("no %s in /proc/self/status", field)
-	return 0
+	return mb
 }

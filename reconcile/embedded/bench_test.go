@@ -8,7 +8,6 @@ import (
 	"runtime/debug"
 	"slices"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	clocktesting "k8s.io/utils/clock/testing"
 
+	"github.com/jobsync/jobsync/internal/procstat"
 	"github.com/jobsync/jobsync/reconcile"
 	"github.com/jobsync/jobsync/reconcile/embedded/podexec"
 )
@@ -138,21 +138,16 @@ func BenchmarkCronJobs10k(b *testing.B) {
 	}
 }
 
-// procStatusMB reads one memory line of /proc/self/status (Linux): VmRSS is
-// the resident set, RssAnon the heap and stacks, RssFile the mapped files
-// (the bbolt file is memory-mapped: those pages are page cache).
+// procStatusMB reads one memory line of /proc/self/status in MiB (-1 when
+// it cannot): VmRSS is the resident set, RssAnon the heap and stacks,
+// RssFile the mapped files (the bbolt file is memory-mapped: those pages
+// are page cache).
 func procStatusMB(field string) float64 {
-	data, err := os.ReadFile("/proc/self/status")
+	mb, err := procstat.MB(field)
 	if err != nil {
 		return -1
 	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, field+":"); ok {
-			kb, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")))
-			return float64(kb) / 1024
-		}
-	}
-	return -1
+	return mb
 }
 
 // BenchmarkJobSync measures one Job's full cycle through the controllers
