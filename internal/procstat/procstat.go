@@ -1,5 +1,3 @@
-// Package procstat reads a process's memory figures from /proc/<pid>/status
-// (Linux), for the benchmarks that report resident memory.
 package procstat
 
 import (
