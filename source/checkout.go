@@ -228,6 +228,10 @@ func (f *fetch) subFetcher(c *object.Commit) func(string, plumbing.Hash) (string
 		}
 		opts := f.g.opts
 		opts.URL, opts.Ref, opts.Path, opts.Shallow, opts.Keyring = url, Ref{Commit: h.String()}, "", false, nil
+		opts.Auth, err = f.subAuth(url)
+		if err != nil {
+			return "", fmt.Errorf("%w %q: %w", ErrSubmodule, rel, err)
+		}
 		sub, err := NewGit(opts)
 		if err != nil {
 			return "", fmt.Errorf("%w %q: %w", ErrSubmodule, rel, err)
@@ -241,6 +245,29 @@ func (f *fetch) subFetcher(c *object.Commit) func(string, plumbing.Hash) (string
 		}
 		return art.Root, nil
 	}
+}
+
+// subAuth is the Auth for a submodule at url: the parent's credentials when
+// url has the origin of the parent's URL (same scheme, host and port), else
+// none at all (a commit's .gitmodules may name any host; only the server
+// settings that send no secret — CA bundle, known_hosts — carry over).
+func (f *fetch) subAuth(url string) (Auth, error) {
+	a := f.g.opts.Auth
+	r, err := parseRemoteURL(url)
+	if err != nil {
+		return Auth{}, err
+	}
+	if r.origin() == f.g.remote.origin() {
+		if a.Username == "" && a.Password == "" && f.g.remote.scheme != "ssh" {
+			a.Username, a.Password = f.g.remote.user, f.g.remote.pass // from the parent's URL
+		}
+		return a, nil
+	}
+	if r.scheme == "ssh" {
+		return Auth{}, fmt.Errorf("%s is not the origin of the repository (%s): no credentials are sent to it, and ssh needs a key",
+			r.origin(), f.g.remote.origin())
+	}
+	return Auth{CABundle: a.CABundle, KnownHosts: a.KnownHosts, InsecureSkipHostKeyCheck: a.InsecureSkipHostKeyCheck}, nil
 }
 
 func submoduleURL(c *object.Commit, rel, parent string) (string, error) {

@@ -2,6 +2,7 @@ package source
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"path"
 	"path/filepath"
@@ -95,6 +96,19 @@ type remoteURL struct {
 	host    string // host:port for ssh host key checks ("" for file)
 	user    string // userinfo user (http(s): a credential; ssh: login)
 	pass    string // userinfo password
+}
+
+// defaultPorts are the ports a URL without one uses.
+var defaultPorts = map[string]string{"http": "80", "https": "443", "ssh": "22", "git": "9418"}
+
+// origin is scheme://host:port, lowercased and with the default port filled
+// in: credentials given for one origin are sent to no other.
+func (r remoteURL) origin() string {
+	host, port, err := net.SplitHostPort(r.host)
+	if err != nil {
+		host, port = strings.Trim(r.host, "[]"), defaultPorts[r.scheme]
+	}
+	return r.scheme + "://" + strings.ToLower(net.JoinHostPort(host, port))
 }
 
 // parseRemoteURL splits raw into a credential-free URL and the credentials

@@ -37,6 +37,9 @@ type HTTPStats struct {
 	UploadPackBytes int64
 	// Unauthorized counts requests answered 401.
 	Unauthorized int64
+	// WithAuthorization counts requests that carried an Authorization
+	// header, whether the server asks for credentials or not.
+	WithAuthorization int64
 }
 
 // HTTPServer is smart HTTP: `git http-backend` run through net/http/cgi.
@@ -50,7 +53,7 @@ type HTTPServer struct {
 	backend string
 	base    string
 	refuse  atomic.Int32
-	stats   struct{ infoRefs, uploadPacks, bytes, unauthorized atomic.Int64 }
+	stats   struct{ infoRefs, uploadPacks, bytes, unauthorized, withAuthorization atomic.Int64 }
 
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
@@ -115,6 +118,8 @@ func (s *HTTPServer) Stats() HTTPStats {
 		UploadPacks:     s.stats.uploadPacks.Load(),
 		UploadPackBytes: s.stats.bytes.Load(),
 		Unauthorized:    s.stats.unauthorized.Load(),
+		// A credential sent to a server that asked for none is a leak.
+		WithAuthorization: s.stats.withAuthorization.Load(),
 	}
 }
 
@@ -131,6 +136,9 @@ func (s *HTTPServer) track(c net.Conn, st http.ConnState) {
 
 // ServeHTTP checks credentials and hands the request to git http-backend.
 func (s *HTTPServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Authorization") != "" {
+		s.stats.withAuthorization.Add(1)
+	}
 	if code := s.refuse.Load(); code != 0 {
 		http.Error(w, "refused by test", int(code))
 		return
