@@ -13,9 +13,12 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/go-git/go-billy/v5/osfs"
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
+	gitcache "github.com/go-git/go-git/v5/plumbing/cache"
+	"github.com/go-git/go-git/v5/storage/filesystem"
 )
 
 // cache is the part of CacheDir that belongs to one remote URL:
@@ -85,7 +88,7 @@ func (c cache) lock(ctx context.Context) (func(), error) {
 func (c cache) openRepo(name, url string) (repo *git.Repository, reset string, err error) {
 	dir := filepath.Join(c.dir, name)
 	if _, statErr := os.Stat(dir); statErr == nil {
-		repo, err = git.PlainOpen(dir)
+		repo, err = git.Open(newStorage(dir), nil)
 		if err == nil {
 			err = checkRepo(repo)
 		}
@@ -97,7 +100,7 @@ func (c cache) openRepo(name, url string) (repo *git.Repository, reset string, e
 			return nil, "", fmt.Errorf("cache: remove corrupt %s: %w", dir, rmErr)
 		}
 	}
-	repo, err = git.PlainInit(dir, true)
+	repo, err = git.Init(newStorage(dir), nil)
 	if err != nil {
 		return nil, "", fmt.Errorf("cache: init %s: %w", dir, err)
 	}
@@ -106,6 +109,26 @@ func (c cache) openRepo(name, url string) (repo *git.Repository, reset string, e
 		return nil, "", fmt.Errorf("cache: %w", err)
 	}
 	return repo, reset, nil
+}
+
+// Memory bounds of a cache repository (docs/source.md, Memory). go-git's
+// defaults keep up to 96 MiB of decoded objects and read every object whole
+// into memory, so a checkout of one big blob held it two or three times.
+const (
+	// objectCacheSize bounds the decoded objects kept between reads (trees
+	// and commits of the history walk, small blobs).
+	objectCacheSize = 8 * gitcache.MiByte
+	// largeObject is the size above which a blob is streamed from its pack
+	// file (inflated as it is read) instead of being read into memory.
+	largeObject = 1 << 20
+)
+
+// newStorage is go-git's filesystem storage of the bare repository dir with
+// a bounded object cache, streaming big objects (filesystem.Options
+// LargeObjectThreshold) instead of git.PlainOpen's defaults.
+func newStorage(dir string) *filesystem.Storage {
+	return filesystem.NewStorageWithOptions(osfs.New(dir), gitcache.NewObjectLRU(objectCacheSize),
+		filesystem.Options{LargeObjectThreshold: largeObject})
 }
 
 // checkRepo reads the configuration and every reference's commit and tree,

@@ -17,6 +17,9 @@ import (
 // tests: "-helper-fetch URL|CACHE" fetches main and prints the revision.
 var helperFetch = flag.String("helper-fetch", "", "internal: fetch URL|CACHE and exit")
 
+// helperRSS makes -helper-fetch print its RSS before and its peak after.
+var helperRSS = flag.Bool("helper-rss", false, "internal: with -helper-fetch, print idle RSS and VmHWM")
+
 func TestMain(m *testing.M) {
 	flag.Parse()
 	if *helperFetch != "" {
@@ -30,6 +33,10 @@ func runHelperFetch(arg string) int {
 	opts := DefaultGitOptions()
 	opts.URL, opts.Ref, opts.CacheDir = url, Ref{Branch: "main"}, cache
 	g, err := NewGit(opts)
+	if *helperRSS {
+		printRSS("idle")
+		defer printRSS("VmHWM")
+	}
 	if err == nil {
 		var a Artifact
 		if a, err = g.Fetch(context.Background()); err == nil {
