@@ -74,6 +74,9 @@ func (l *Local) Fetch(ctx context.Context) (Artifact, error) {
 			return Artifact{}, err
 		}
 	}
+	if err := checkLocalLinks(ctx, l.dir, l.bound(repo)); err != nil {
+		return Artifact{}, err
+	}
 	art.Previous = l.last
 	art.Changed = art.Revision != l.last
 	if l.last == "" {
@@ -83,6 +86,17 @@ func (l *Local) Fetch(ctx context.Context) (Artifact, error) {
 	}
 	l.last = art.Revision
 	return art, nil
+}
+
+// bound is what no symlink may resolve outside of: the working tree's root
+// (repo nil: the directory itself).
+func (l *Local) bound(repo *git.Repository) string {
+	if repo != nil {
+		if wt, err := repo.Worktree(); err == nil {
+			return wt.Filesystem.Root()
+		}
+	}
+	return l.dir
 }
 
 func (l *Local) fromGit(ctx context.Context, repo *git.Repository, art *Artifact) error {
