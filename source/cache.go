@@ -30,24 +30,25 @@ import (
 //	  state.json      last revision delivered per ref
 //	  checkouts/<commit>[-s]/   published trees (never changed once renamed in)
 type cache struct {
-	dir string
+	root string // CacheDir
+	dir  string
 }
 
 func newCache(root, url string) cache {
 	sum := sha256.Sum256([]byte(url))
-	return cache{dir: filepath.Join(root, "git", hex.EncodeToString(sum[:8]))}
+	return cache{root: root, dir: filepath.Join(root, "git", hex.EncodeToString(sum[:8]))}
 }
 
 // lock takes the cache's exclusive lock, waiting until it is free or ctx is
 // done. The lock is released by the returned function (and by the kernel if
 // the process dies).
 func (c cache) lock(ctx context.Context) (func(), error) {
-	if err := os.MkdirAll(filepath.Join(c.dir, "checkouts"), 0o755); err != nil {
-		return nil, fmt.Errorf("cache: %w", err)
+	if err := c.prepare(); err != nil {
+		return nil, err
 	}
-	f, err := os.OpenFile(filepath.Join(c.dir, "lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	f, err := privateOpen(filepath.Join(c.dir, "lock"), os.O_CREATE|os.O_RDWR)
 	if err != nil {
-		return nil, fmt.Errorf("cache: %w", err)
+		return nil, err
 	}
 	unlock := func() {
 		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
@@ -189,8 +190,16 @@ func (c cache) writeState(s state) error {
 		return err
 	}
 	tmp := filepath.Join(c.dir, ".state.json.tmp")
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		return fmt.Errorf("cache: %w", err)
+	f, err := privateOpen(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(b)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return cacheError(tmp, err)
 	}
 	if err := os.Rename(tmp, filepath.Join(c.dir, "state.json")); err != nil {
 		return fmt.Errorf("cache: %w", err)

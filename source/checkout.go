@@ -47,9 +47,9 @@ func (w *treeWriter) writeDir(tree *object.Tree, root, rel string) error {
 		case filemode.Dir:
 			err = w.dir(e.Hash, root, p, dst)
 		case filemode.Regular, filemode.Deprecated:
-			err = w.file(e.Hash, dst, 0o644)
+			err = w.file(e.Hash, dst, privateFile)
 		case filemode.Executable:
-			err = w.file(e.Hash, dst, 0o755)
+			err = w.file(e.Hash, dst, privateExec)
 		case filemode.Symlink:
 			err = w.symlink(e.Hash, p, dst)
 		case filemode.Submodule:
@@ -83,7 +83,7 @@ func (w *treeWriter) dir(h plumbing.Hash, root, rel, dst string) error {
 	if err != nil {
 		return fmt.Errorf("tree %q: %w", rel, err)
 	}
-	if err := os.Mkdir(dst, 0o755); err != nil {
+	if err := os.Mkdir(dst, privateDir); err != nil {
 		return fmt.Errorf("checkout: %w", err)
 	}
 	return w.writeDir(t, root, rel)
@@ -181,7 +181,7 @@ func (w *treeWriter) checkLinks(root string) error {
 }
 
 func (w *treeWriter) submodule(h plumbing.Hash, rel, dst string) error {
-	if err := os.Mkdir(dst, 0o755); err != nil {
+	if err := os.Mkdir(dst, privateDir); err != nil {
 		return fmt.Errorf("checkout: %w", err)
 	}
 	if !w.recurse {
@@ -336,7 +336,7 @@ func copyTree(src, dst string) error {
 			}
 			return os.Symlink(l, target)
 		case d.IsDir():
-			return os.Mkdir(target, 0o755)
+			return os.Mkdir(target, privateDir)
 		}
 		info, err := d.Info()
 		if err != nil {

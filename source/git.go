@@ -141,7 +141,7 @@ func (f *fetch) retryable(err error) bool {
 		return false
 	}
 	for _, e := range []error{ErrInvalidOptions, ErrUnknownRef, ErrTooLarge, ErrUnsafeSymlink, ErrUnsafePath,
-		ErrPathNotFound, ErrSubmodule, ErrSignature} {
+		ErrPathNotFound, ErrSubmodule, ErrSignature, ErrCachePermission} {
 		if errors.Is(err, e) {
 			return false
 		}

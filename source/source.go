@@ -120,4 +120,8 @@ var (
 	// ErrSignature: signature verification is on and the commit is
 	// unsigned or not signed by a key in the keyring.
 	ErrSignature = errors.New("commit signature verification failed")
+	// ErrCachePermission: the cache directory cannot be used by this
+	// process's user (permission denied, owned by another user, not a
+	// directory).
+	ErrCachePermission = errors.New("cache directory not usable")
 )
