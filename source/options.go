@@ -74,13 +74,19 @@ type Auth struct {
 	CABundle []byte
 }
 
-// DefaultGitOptions returns options with shallow fetches, a 512 MiB size
+// DefaultMaxSize is the default GitOptions.MaxSize (and --max-size): a fetch
+// holds up to about 1.5× its biggest blob in memory, and the memory limit of
+// deploy/ (256 MiB) is sized for the agent plus 1.5× this (docs/source.md,
+// Memory). Manifests are small; raise both together.
+const DefaultMaxSize = 64 << 20
+
+// DefaultGitOptions returns options with shallow fetches, a 64 MiB size
 // limit, a 100-commit history search and 3 kept checkouts. URL, Ref and
 // CacheDir must still be set.
 func DefaultGitOptions() GitOptions {
 	return GitOptions{
 		Shallow:       true,
-		MaxSize:       512 << 20,
+		MaxSize:       DefaultMaxSize,
 		HistoryDepth:  100,
 		KeepCheckouts: 3,
 		Clock:         clock.RealClock{},

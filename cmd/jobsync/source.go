@@ -45,7 +45,7 @@ func (g *sourceFlags) register(c *cobra.Command) {
 	fl.StringVar(&g.knownHostsFile, "known-hosts-file", "", "known_hosts for SSH host key verification (default ~/.ssh/known_hosts)")
 	fl.BoolVar(&g.insecureSkipHostKeyCheck, "insecure-skip-host-key-check", false, "accept any SSH host key (insecure)")
 	fl.StringVar(&g.caFile, "ca-file", "", "PEM CA bundle trusted for HTTPS besides the system's")
-	fl.Int64Var(&g.maxSize, "max-size", 512<<20, "refuse repositories whose fetch or checkout exceeds this many bytes (0: no limit)")
+	fl.Int64Var(&g.maxSize, "max-size", source.DefaultMaxSize, "refuse repositories whose fetch or checkout exceeds this many bytes (0: no limit)")
 	fl.BoolVar(&g.recurseSubmodules, "recurse-submodules", false, "fetch submodules (off: left as empty directories)")
 	fl.StringVar(&g.keyringFile, "verify-signatures", "", "OpenPGP keyring file: refuse commits not signed by one of its keys")
 }
