@@ -18,6 +18,7 @@ import (
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
 	gitcache "github.com/go-git/go-git/v5/plumbing/cache"
+	"github.com/go-git/go-git/v5/storage"
 	"github.com/go-git/go-git/v5/storage/filesystem"
 )
 
@@ -86,10 +87,10 @@ func (c cache) lock(ctx context.Context) (func(), error) {
 // openRepo opens (or creates) the bare repository name ("shallow.git" or
 // "full.git") with origin set to url. A repository that cannot be read is
 // removed and created again; reset then says why.
-func (c cache) openRepo(name, url string) (repo *git.Repository, reset string, err error) {
+func (c cache) openRepo(name, url string, limit int64) (repo *git.Repository, reset string, err error) {
 	dir := filepath.Join(c.dir, name)
 	if _, statErr := os.Stat(dir); statErr == nil {
-		repo, err = git.Open(newStorage(dir), nil)
+		repo, err = git.Open(newStorage(dir, limit), nil)
 		if err == nil {
 			err = checkRepo(repo)
 		}
@@ -101,7 +102,7 @@ func (c cache) openRepo(name, url string) (repo *git.Repository, reset string, e
 			return nil, "", fmt.Errorf("cache: remove corrupt %s: %w", dir, rmErr)
 		}
 	}
-	repo, err = git.Init(newStorage(dir), nil)
+	repo, err = git.Init(newStorage(dir, limit), nil)
 	if err != nil {
 		return nil, "", fmt.Errorf("cache: init %s: %w", dir, err)
 	}
@@ -127,9 +128,14 @@ const (
 // newStorage is go-git's filesystem storage of the bare repository dir with
 // a bounded object cache, streaming big objects (filesystem.Options
 // LargeObjectThreshold) instead of git.PlainOpen's defaults.
-func newStorage(dir string) *filesystem.Storage {
-	return filesystem.NewStorageWithOptions(osfs.New(dir), gitcache.NewObjectLRU(objectCacheSize),
+// With limit > 0 each incoming pack is checked first (guardedStorage).
+func newStorage(dir string, limit int64) storage.Storer {
+	s := filesystem.NewStorageWithOptions(osfs.New(dir), gitcache.NewObjectLRU(objectCacheSize),
 		filesystem.Options{LargeObjectThreshold: largeObject})
+	if limit <= 0 {
+		return s
+	}
+	return &guardedStorage{Storage: s, dir: dir, limit: limit}
 }
 
 // checkRepo reads the configuration and every reference's commit and tree,

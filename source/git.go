@@ -151,7 +151,7 @@ func (f *fetch) retryable(err error) bool {
 
 func (f *fetch) run() (Artifact, error) {
 	g := f.g
-	repo, reset, err := g.cache.openRepo(f.repoName(), g.remote.display)
+	repo, reset, err := g.cache.openRepo(f.repoName(), g.remote.display, g.opts.MaxSize)
 	if err != nil {
 		return Artifact{}, fmt.Errorf("%s: %w", g.remote.display, err)
 	}
@@ -241,6 +241,9 @@ func (f *fetch) fetchRefSpecs(depth int, specs ...string) error {
 	})
 	if over() {
 		return fmt.Errorf("%s: %w: the fetch exceeded --max-size %d bytes", f.g.remote.display, ErrTooLarge, f.g.opts.MaxSize)
+	}
+	if errors.Is(err, ErrTooLarge) || errors.Is(err, ErrCachePermission) { // from guardedStorage
+		return fmt.Errorf("%s: %w", f.g.remote.display, err)
 	}
 	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
 		f.network = !isLocalStorageError(err)

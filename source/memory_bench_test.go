@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -59,6 +60,40 @@ func TestFetchMemoryBoundedByBlob(t *testing.T) {
 	}
 }
 
+// TestFetchRefusesInflationBomb: a pack of a few hundred kilobytes holding a
+// 256 MiB blob of zeros is refused (ErrTooLarge, --max-size 64 MiB by
+// default) before go-git inflates the blob into memory to index it.
+func TestFetchRefusesInflationBomb(t *testing.T) {
+	if testing.Short() {
+		t.Skip("commits a 256 MiB blob")
+	}
+	base := t.TempDir()
+	repo := gittest.NewRepo(t, base, "bomb.git")
+	out, err := os.Create(filepath.Join(repo.Work, "zeros.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	zeros := make([]byte, 1<<20)
+	for range 256 {
+		if _, err := out.Write(zeros); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := out.Close(); err != nil {
+		t.Fatal(err)
+	}
+	repo.Commit("bomb", map[string]string{"jobs/a.yaml": "a: 1\n"})
+	url := gittest.StartDaemon(t, base).URL("bomb.git")
+	peak, idle, stderr, err := runChildFetch(url, t.TempDir())
+	t.Logf("peak %d MiB, idle %d MiB; %v: %s", peak>>20, idle>>20, err, stderr)
+	if err == nil || !strings.Contains(stderr, ErrTooLarge.Error()) {
+		t.Fatalf("fetch of a 256 MiB blob with --max-size 64 MiB: %v, %q; want %v", err, stderr, ErrTooLarge)
+	}
+	if peak-idle > 32<<20 {
+		t.Fatalf("refusing it took %d MiB above idle, want < 32 MiB (the blob was inflated)", (peak-idle)>>20)
+	}
+}
+
 // bigBlobRepo returns a base directory with big.git: one commit holding
 // jobs/a.yaml and big.bin, size random (incompressible) bytes.
 func bigBlobRepo(t testing.TB, size int) string {
@@ -75,12 +110,23 @@ func bigBlobRepo(t testing.TB, size int) string {
 // and its RSS just before the fetch.
 func childFetchRSS(b testing.TB, url, cache string) (peak, idle int64) {
 	b.Helper()
+	peak, idle, stderr, err := runChildFetch(url, cache)
+	if err != nil {
+		b.Fatalf("child fetch: %v: %s", err, stderr)
+	}
+	if peak == 0 {
+		b.Fatal("child printed no VmHWM")
+	}
+	return peak, idle
+}
+
+// runChildFetch runs -helper-fetch with -helper-rss and parses what it
+// prints.
+func runChildFetch(url, cache string) (peak, idle int64, stderr string, err error) {
 	cmd := exec.Command(os.Args[0], "-helper-rss", "-helper-fetch", url+"|"+cache)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		b.Fatalf("child fetch: %v: %s", err, errb.String())
-	}
+	err = cmd.Run()
 	for _, line := range strings.Split(out.String(), "\n") {
 		if k, v, ok := strings.Cut(line, " "); ok {
 			n, _ := strconv.ParseInt(v, 10, 64)
@@ -92,10 +138,7 @@ func childFetchRSS(b testing.TB, url, cache string) (peak, idle int64) {
 			}
 		}
 	}
-	if peak == 0 {
-		b.Fatalf("child printed no VmHWM: %q", out.String())
-	}
-	return peak, idle
+	return peak, idle, errb.String(), err
 }
 
 // printRSS prints VmHWM (for -helper-rss), or the current RSS as "idle".
