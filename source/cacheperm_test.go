@@ -2,7 +2,9 @@ package source
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 )
@@ -97,5 +99,36 @@ func mustDo(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestCachePermissionDenied: a process whose user may not write the cache
+// directory (this test binary run as nobody, uid 65534) is told so plainly.
+func TestCachePermissionDenied(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("needs root to run a process as another user")
+	}
+	dir := t.TempDir()
+	for _, d := range []string{filepath.Dir(dir), dir} {
+		mustDo(t, os.Chmod(d, 0o755))
+	}
+	bin := filepath.Join(dir, "source.test")
+	self, err := os.ReadFile(os.Args[0])
+	mustDo(t, err)
+	mustDo(t, os.WriteFile(bin, self, 0o755))
+	cache := filepath.Join(dir, "root-owned", "cache")
+	mustDo(t, os.MkdirAll(filepath.Dir(cache), 0o755))
+
+	cmd := exec.Command(bin, "-helper-fetch", "git://127.0.0.1:1/app.git|"+cache)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("fetch as uid 65534 into a root-owned directory succeeded: %s", out)
+	}
+	t.Logf("%s", out)
+	for _, want := range []string{ErrCachePermission.Error(), "permission denied for uid 65534", "--cache-dir"} {
+		if !strings.Contains(string(out), want) {
+			t.Fatalf("error %q does not say %q", out, want)
+		}
 	}
 }
