@@ -89,6 +89,12 @@ func (c cache) lock(ctx context.Context) (func(), error) {
 // removed and created again; reset then says why.
 func (c cache) openRepo(name, url string, limit int64) (repo *git.Repository, reset string, err error) {
 	dir := filepath.Join(c.dir, name)
+	// Spool files of a crashed fetch (guardedStorage); the lock is held.
+	if leftovers, _ := filepath.Glob(filepath.Join(dir, "incoming-pack-*")); len(leftovers) > 0 {
+		for _, l := range leftovers {
+			_ = os.Remove(l)
+		}
+	}
 	if _, statErr := os.Stat(dir); statErr == nil {
 		repo, err = git.Open(newStorage(dir, limit), nil)
 		if err == nil {

@@ -77,3 +77,40 @@ func TestRemoteOrigin(t *testing.T) {
 		})
 	}
 }
+
+func TestSubmoduleAuth(t *testing.T) {
+	creds := Auth{Username: "bot", Password: "s3cret-pw", SSHKey: []byte("PRIVATE KEY"), CABundle: []byte("ca"), KnownHosts: []byte("kh")}
+	tests := []struct {
+		name, parent, sub string
+		wantCreds         bool
+		wantErr           bool
+	}{
+		{name: "same origin", parent: "https://git.example.com/a.git", sub: "https://git.example.com:443/b.git", wantCreds: true},
+		{name: "downgrade to http", parent: "https://git.example.com/a.git", sub: "http://git.example.com/b.git"},
+		{name: "other host", parent: "https://git.example.com/a.git", sub: "https://evil.example.net/b.git"},
+		{name: "ssh on another host", parent: "ssh://git@git.example.com/a.git", sub: "ssh://git@evil.example.net/b.git", wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := parseRemoteURL(tt.parent)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := &fetch{g: &Git{remote: r, opts: GitOptions{Auth: creds}}}
+			a, err := f.subAuth(tt.sub)
+			if tt.wantErr {
+				wantErr(t, err, nil)
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := a.Password != "" || len(a.SSHKey) > 0; got != tt.wantCreds {
+				t.Fatalf("credentials passed = %t, want %t", got, tt.wantCreds)
+			}
+			if string(a.CABundle) != "ca" || string(a.KnownHosts) != "kh" {
+				t.Fatal("CA bundle and known_hosts must carry over")
+			}
+		})
+	}
+}
