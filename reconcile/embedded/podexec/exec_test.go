@@ -105,7 +105,7 @@ func TestExecutorExitCodes(t *testing.T) {
 
 func TestExecutorLogsEnvAndExpansion(t *testing.T) {
 	x := newExec(t, nil)
-	dir := t.TempDir()
+	dir := sharedDir(t)
 	c := corev1.Container{
 		Name: "main", Image: "busybox", WorkingDir: dir,
 		Command: []string{"sh", "-c"},
@@ -178,7 +178,7 @@ func TestExecutorStartFailures(t *testing.T) {
 
 func TestExecutorInitContainersThenParallel(t *testing.T) {
 	x := newExec(t, nil)
-	marker := t.TempDir() + "/m"
+	marker := sharedDir(t) + "/m"
 	p := shPod("init", corev1.RestartPolicyNever,
 		sh("a", "cat "+marker+"; echo a >> "+marker), sh("b", "cat "+marker+" >/dev/null && echo b"))
 	p.Spec.InitContainers = []corev1.Container{sh("i1", "echo one > "+marker), sh("i2", "echo two >> "+marker)}
@@ -243,7 +243,7 @@ func TestExecutorKillTermThenKill(t *testing.T) {
 func TestExecutorOnFailureRestartsInPlace(t *testing.T) {
 	fc := clocktesting.NewFakeClock(time.Now())
 	x := newExec(t, fc)
-	counter := t.TempDir() + "/n"
+	counter := sharedDir(t) + "/n"
 	// Fails twice, then succeeds.
 	script := "n=$(cat " + counter + " 2>/dev/null || echo 0); n=$((n+1)); echo $n > " + counter + "; [ $n -ge 3 ]"
 	h, err := x.Start(context.Background(), shPod("retry", corev1.RestartPolicyOnFailure, sh("main", script)), nil)
@@ -297,6 +297,21 @@ func TestExpand(t *testing.T) {
 			}
 		})
 	}
+}
+
+// sharedDir is a directory any user may write, for the containers (which
+// run as nobody when the tests run as root) to share files with the test.
+func sharedDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "podexec-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
 // waitFor polls a real process's observable state (its log, its status).

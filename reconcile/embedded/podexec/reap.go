@@ -25,21 +25,21 @@ type Reaper interface {
 var _ Reaper = (*Executor)(nil)
 
 // pidPath is the file recording a running container's process group:
-// "<pid> <start time in clock ticks since boot>" (the start time tells the
-// process apart from a later one that reuses the pid).
+// "<pid> <start time in clock ticks since boot> [<cgroup directory>]" (the
+// start time tells the process apart from a later one that reuses the pid).
 func (x *Executor) pidPath(namespace, pod, container string) string {
 	return filepath.Join(x.opts.LogDir, namespace, pod, container+".pid")
 }
 
 // writePidFile records a started container's process group leader.
-func (x *Executor) writePidFile(namespace, pod, container string, pid int) error {
+func (x *Executor) writePidFile(namespace, pod, container string, pid int, cgroup string) error {
 	start, err := procStartTime(pid)
 	if err != nil {
 		return err
 	}
 	// Written aside and renamed: a reader never sees half a file.
 	path := x.pidPath(namespace, pod, container)
-	if err := os.WriteFile(path+".tmp", fmt.Appendf(nil, "%d %d\n", pid, start), 0o600); err != nil {
+	if err := os.WriteFile(path+".tmp", fmt.Appendf(nil, "%d %d %s\n", pid, start, cgroup), 0o600); err != nil {
 		return err
 	}
 	return os.Rename(path+".tmp", path)
@@ -48,6 +48,7 @@ func (x *Executor) writePidFile(namespace, pod, container string, pid int) error
 // Reap implements Reaper from the pid files of the pod's containers: a
 // group whose leader still runs with the recorded start time is killed; a
 // leader that is gone or was replaced by another process is left alone.
+// A recorded cgroup is killed and removed whole, whatever its leader.
 func (x *Executor) Reap(pod *corev1.Pod) (int, error) {
 	killed := 0
 	var errs []error
@@ -79,6 +80,15 @@ func reapOne(path string) (bool, error) {
 	var start uint64
 	if _, err := fmt.Sscanf(string(data), "%d %d", &pid, &start); err != nil || pid <= 1 {
 		return false, fmt.Errorf("bad pid file %s: %q", path, data)
+	}
+	if f := strings.Fields(string(data)); len(f) == 3 && filepath.IsAbs(f[2]) {
+		alive := len(cgroupPids(f[2])) > 0
+		if err := killCgroup(f[2]); err != nil {
+			return false, err
+		}
+		if alive {
+			return true, nil
+		}
 	}
 	now, err := procStartTime(pid)
 	if err != nil || now != start {
