@@ -186,6 +186,12 @@ func (c *cgroup) kill() error {
 }
 
 func killCgroup(path string) error {
+	// Most often the container left nothing behind: the cgroup is empty
+	// and goes at once.
+	err := syscall.Rmdir(path)
+	if err == nil || errors.Is(err, syscall.ENOENT) {
+		return nil
+	}
 	if err := os.WriteFile(filepath.Join(path, "cgroup.kill"), []byte("1"), 0); err != nil {
 		for _, pid := range cgroupPids(path) {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
@@ -193,7 +199,6 @@ func killCgroup(path string) error {
 	}
 	// SIGKILLed processes leave the cgroup as they exit, within
 	// milliseconds; the cgroup can only be removed once it is empty.
-	var err error
 	for range 2000 {
 		if err = syscall.Rmdir(path); err != syscall.EBUSY {
 			break

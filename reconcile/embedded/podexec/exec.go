@@ -70,6 +70,7 @@ type Executor struct {
 	opts     Options
 	root     bool   // the agent is root: containers switch users
 	workRoot string // see Options.WorkDir
+	ownRoot  bool   // workRoot was made by New: Close removes it
 	cg       *cgroups
 	cgErr    error // why there are no cgroups
 	mu       sync.Mutex
@@ -94,11 +95,21 @@ func New(opts Options) (*Executor, error) {
 	if x.workRoot, err = workRoot(opts.WorkDir); err != nil {
 		return nil, err
 	}
+	x.ownRoot = opts.WorkDir == ""
 	x.cgErr = errors.New("disabled by Options.NoCgroups")
 	if !opts.NoCgroups {
 		x.cg, x.cgErr = openCgroups()
 	}
 	return x, nil
+}
+
+// Close removes the pods' working directory root when New created it (an
+// empty Options.WorkDir). Call it once no pod runs.
+func (x *Executor) Close() error {
+	if !x.ownRoot {
+		return nil
+	}
+	return os.RemoveAll(x.workRoot)
 }
 
 // LogPath is the log file of one container of a pod.

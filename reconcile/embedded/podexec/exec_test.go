@@ -51,7 +51,7 @@ func sh(name, script string) corev1.Container {
 func newExec(t *testing.T, c clock.WithTicker) *Executor {
 	t.Helper()
 	o := DefaultOptions()
-	o.LogDir = t.TempDir()
+	o.LogDir, o.WorkDir = t.TempDir(), workDir(t)
 	if c != nil {
 		o.Clock = c
 	}
@@ -152,7 +152,7 @@ func TestExecutorStartFailures(t *testing.T) {
 	}
 	var images []string
 	o := DefaultOptions()
-	o.LogDir = t.TempDir()
+	o.LogDir, o.WorkDir = t.TempDir(), workDir(t)
 	o.OnImage = func(i string) { images = append(images, i) }
 	x, err := New(o)
 	if err != nil {
@@ -314,6 +314,18 @@ func sharedDir(t *testing.T) string {
 	return dir
 }
 
+// workDir is a directory for Options.WorkDir: its parents are searchable
+// by the containers' users, unlike those of t.TempDir().
+func workDir(tb testing.TB) string {
+	tb.Helper()
+	dir, err := os.MkdirTemp("", "podexec-pods-")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
 // waitFor polls a real process's observable state (its log, its status).
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
@@ -332,7 +344,7 @@ func waitFor(t *testing.T, cond func() bool) {
 func TestReapOrphans(t *testing.T) {
 	dir := t.TempDir()
 	o := DefaultOptions()
-	o.LogDir = dir
+	o.LogDir, o.WorkDir = dir, workDir(t)
 	old, err := New(o)
 	if err != nil {
 		t.Fatal(err)

@@ -86,7 +86,7 @@ func TestContainerCannotReadAgentSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 	o := DefaultOptions()
-	o.LogDir = filepath.Join(state, "logs")
+	o.LogDir, o.WorkDir = filepath.Join(state, "logs"), workDir(t)
 	x, err := New(o)
 	if err != nil {
 		t.Fatal(err)
@@ -196,5 +196,91 @@ func TestMemoryLimit(t *testing.T) {
 	cgroup := strings.Contains(log, "\n67108864\n")
 	if !rlimit && !cgroup {
 		t.Fatalf("no 64Mi memory limit seen by the container:\n%s", log)
+	}
+}
+
+// TestWithoutCgroups: with no cgroup the memory limit is an rlimit, set by
+// the rlimitshim, and what stays in the process group dies with the
+// container.
+func TestWithoutCgroups(t *testing.T) {
+	needRoot(t)
+	o := DefaultOptions()
+	o.LogDir, o.WorkDir, o.NoCgroups = t.TempDir(), workDir(t), true
+	x, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	is := x.Isolation()
+	if is.Cgroup != "" || !strings.Contains(is.NoCgroup, "NoCgroups") || !strings.Contains(is.Memory, "RLIMIT_AS") || !strings.Contains(is.TreeKill, "process group") {
+		t.Fatalf("isolation %+v", is)
+	}
+	c := sh("main", `grep 'Max address space' /proc/$$$$/limits; sleep 1000 & echo $!`)
+	c.Resources.Limits = corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("64Mi")}
+	st, log := runPod(t, x, shPod("nocg", corev1.RestartPolicyNever, c))
+	if st.Phase != corev1.PodSucceeded || !strings.Contains(log, "Max address space         67108864             67108864") {
+		t.Fatalf("phase %s, log %q: want RLIMIT_AS 64Mi", st.Phase, log)
+	}
+	lines := strings.Split(strings.TrimSpace(log), "\n")
+	pid, _ := strconv.Atoi(lines[len(lines)-1])
+	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
+	waitFor(t, func() bool { return !alive(pid) })
+
+	// The shim reports what it could not do in the container's log.
+	bin := filepath.Join(sharedDir(t), "rootonly")
+	if err := os.WriteFile(bin, []byte("#!/bin/sh\necho ran\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	c = corev1.Container{Name: "main", Image: "x", Command: []string{bin}, Resources: c.Resources}
+	st, log = runPod(t, x, shPod("noexec", corev1.RestartPolicyNever, c))
+	term := st.ContainerStatuses[0].State.Terminated
+	if term == nil || term.ExitCode != ExitStartFailure || !strings.Contains(log, "container not started: exec "+bin+": permission denied") {
+		t.Fatalf("terminated %+v, log %q", term, log)
+	}
+}
+
+func TestIsolationReport(t *testing.T) {
+	x := newExec(t, nil)
+	is := x.Isolation()
+	if is.WorkDir == "" || (is.Cgroup == "") == (is.NoCgroup == "") {
+		t.Fatalf("isolation %+v: want a work dir and either a cgroup or why not", is)
+	}
+	if is.Cgroup != "" && !strings.Contains(is.TreeKill, "cgroup.kill") {
+		t.Fatalf("isolation %+v: with a cgroup the tree kill is cgroup.kill", is)
+	}
+	if os.Geteuid() == 0 && !strings.Contains(is.User, "65534:65534") {
+		t.Fatalf("isolation %+v: root runs containers as nobody by default", is)
+	}
+}
+
+func TestNewRefusesUnreachableWorkDir(t *testing.T) {
+	o := DefaultOptions()
+	o.LogDir, o.WorkDir = t.TempDir(), filepath.Join(t.TempDir(), "pods")
+	if err := os.Chmod(filepath.Dir(o.WorkDir), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	_, err := New(o)
+	if err == nil || !strings.Contains(err.Error(), "not searchable by the pods' users") {
+		t.Fatalf("New = %v, want an error naming the unsearchable parent", err)
+	}
+}
+
+// TestCloseRemovesOwnWorkRoot: without Options.WorkDir the executor makes
+// its own root in os.TempDir() and Close removes it.
+func TestCloseRemovesOwnWorkRoot(t *testing.T) {
+	o := DefaultOptions()
+	o.LogDir = t.TempDir()
+	x, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := x.Isolation().WorkDir
+	if fi, err := os.Stat(root); err != nil || fi.Mode().Perm() != 0o711 {
+		t.Fatalf("work root %s: %v %v, want mode 0711", root, fi, err)
+	}
+	if err := x.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(root); !os.IsNotExist(err) {
+		t.Fatalf("work root %s left after Close: %v", root, err)
 	}
 }
