@@ -2,6 +2,7 @@ package podexec
 
 import (
 	"context"
+	"os"
 	"os/exec"
 	"slices"
 	"strconv"
@@ -95,7 +96,8 @@ func benchStartOverhead(b *testing.B, c corev1.Container) {
 		<-h.Done()
 		d := time.Since(t)
 		if h.Status().Phase != corev1.PodSucceeded {
-			b.Fatalf("pod %+v", h.Status())
+			data, _ := os.ReadFile(x.LogPath("ns", "bench-"+strconv.Itoa(i), "main"))
+			b.Fatalf("pod %+v: %s", h.Status(), data)
 		}
 		return d
 	}

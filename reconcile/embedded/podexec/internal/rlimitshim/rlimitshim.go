@@ -1,11 +1,15 @@
 package rlimitshim
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
+	"unsafe"
 )
 
 // Arg0 is the argv[0] that makes a binary importing this package the shim:
@@ -34,8 +38,16 @@ func Args(limits []string, path string, argv []string) []string {
 }
 
 // run sets the limits named in args and execs the command after "--"; it
-// only returns (the exit code) when that fails.
+// only returns (the exit code) when that fails. Once a limit is lowered the
+// Go runtime may no longer be able to map memory (RLIMIT_AS counts what it
+// has reserved), so everything is prepared first and the setrlimit and
+// execve calls follow each other with nothing allocated between them.
 func run(args []string) int {
+	type limit struct {
+		res int
+		rl  syscall.Rlimit
+	}
+	var lims []limit
 	i := 0
 	for ; i < len(args) && args[i] != "--"; i++ {
 		name, v, _ := strings.Cut(args[i], "=")
@@ -44,15 +56,38 @@ func run(args []string) int {
 		if err != nil || !ok {
 			return fail(fmt.Errorf("bad limit %q", args[i]))
 		}
-		if err := syscall.Setrlimit(res, &syscall.Rlimit{Cur: n, Max: n}); err != nil {
-			return fail(fmt.Errorf("setrlimit %s=%d: %w", name, n, err))
-		}
+		lims = append(lims, limit{res, syscall.Rlimit{Cur: n, Max: n}})
 	}
 	if i+2 >= len(args) {
 		return fail(fmt.Errorf("no command after --"))
 	}
-	err := syscall.Exec(args[i+1], args[i+2:], os.Environ())
-	return fail(fmt.Errorf("exec %s: %w", args[i+1], err))
+	path, err := syscall.BytePtrFromString(args[i+1])
+	argv, err2 := syscall.SlicePtrFromStrings(args[i+2:])
+	envv, err3 := syscall.SlicePtrFromStrings(os.Environ())
+	if err := errors.Join(err, err2, err3); err != nil {
+		return fail(err)
+	}
+	msg := []byte("jobsync: container not started: exec " + args[i+1] + ": ")
+	debug.SetGCPercent(-1)
+	runtime.LockOSThread()
+	for _, l := range lims {
+		if _, _, e := syscall.RawSyscall(syscall.SYS_SETRLIMIT, uintptr(l.res), uintptr(unsafe.Pointer(&l.rl)), 0); e != 0 {
+			return fail(fmt.Errorf("setrlimit %d to %d: %w", l.res, l.rl.Cur, e))
+		}
+	}
+	_, _, e := syscall.RawSyscall(syscall.SYS_EXECVE, uintptr(unsafe.Pointer(path)),
+		uintptr(unsafe.Pointer(&argv[0])), uintptr(unsafe.Pointer(&envv[0])))
+	// Written without allocating: the limits are in force.
+	rawWrite(msg)
+	rawWrite(unsafe.Slice(unsafe.StringData(e.Error()), len(e.Error())))
+	rawWrite([]byte{'\n'})
+	return ExitFailure
+}
+
+func rawWrite(b []byte) {
+	if len(b) > 0 {
+		_, _, _ = syscall.RawSyscall(syscall.SYS_WRITE, 2, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+	}
 }
 
 func fail(err error) int {
