@@ -46,8 +46,8 @@ type Options struct {
 	// own user.
 	RunAsUser, RunAsGroup int64
 	// WorkDir holds each pod's working directory (also its HOME); empty: a
-	// new jobsync-pods-* directory in os.TempDir(). Every parent must be
-	// searchable by the pods' users.
+	// jobsync-pods-<hash of LogDir> directory in os.TempDir(), removed by
+	// Close. Every parent must be searchable by the pods' users.
 	WorkDir string
 	// PidsLimit, when positive, bounds the processes of each container
 	// (cgroup pids.max, else RLIMIT_NPROC, which counts per user).
@@ -92,7 +92,7 @@ func New(opts Options) (*Executor, error) {
 	}
 	x := &Executor{opts: opts, root: os.Geteuid() == 0, images: map[string]bool{}}
 	var err error
-	if x.workRoot, err = workRoot(opts.WorkDir); err != nil {
+	if x.workRoot, err = workRoot(opts.WorkDir, opts.LogDir); err != nil {
 		return nil, err
 	}
 	x.ownRoot = opts.WorkDir == ""

@@ -264,23 +264,88 @@ func TestNewRefusesUnreachableWorkDir(t *testing.T) {
 	}
 }
 
-// TestCloseRemovesOwnWorkRoot: without Options.WorkDir the executor makes
-// its own root in os.TempDir() and Close removes it.
-func TestCloseRemovesOwnWorkRoot(t *testing.T) {
+// TestOwnWorkRoot: without Options.WorkDir the executor makes its own root
+// in os.TempDir(), the same for the same logs after a restart but never a
+// name someone else planted, and Close removes it.
+func TestOwnWorkRoot(t *testing.T) {
 	o := DefaultOptions()
+	o.LogDir = t.TempDir()
+	root := func() string {
+		x, err := New(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { x.Close() })
+		return x.Isolation().WorkDir
+	}
+	first, again := root(), root()
+	if first != again {
+		t.Fatalf("work roots %s then %s: want the same for the same LogDir", first, again)
+	}
+	if err := os.Remove(first); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(t.TempDir(), first); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Remove(first) })
+	if other := root(); other == first {
+		t.Fatalf("work root %s reused although it is a symbolic link", first)
+	}
 	o.LogDir = t.TempDir()
 	x, err := New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	root := x.Isolation().WorkDir
-	if fi, err := os.Stat(root); err != nil || fi.Mode().Perm() != 0o711 {
-		t.Fatalf("work root %s: %v %v, want mode 0711", root, fi, err)
+	own := x.Isolation().WorkDir
+	if fi, err := os.Stat(own); err != nil || fi.Mode().Perm() != 0o711 {
+		t.Fatalf("work root %s: %v %v, want mode 0711", own, fi, err)
 	}
 	if err := x.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(root); !os.IsNotExist(err) {
-		t.Fatalf("work root %s left after Close: %v", root, err)
+	if _, err := os.Stat(own); !os.IsNotExist(err) {
+		t.Fatalf("work root %s left after Close: %v", own, err)
 	}
+}
+
+// TestReapKillsTheCgroup: an agent that finds a dead agent's container
+// still running kills its whole cgroup (setsid children included) and
+// removes the pod's directory.
+func TestReapKillsTheCgroup(t *testing.T) {
+	needRoot(t)
+	o := DefaultOptions()
+	o.LogDir, o.WorkDir = t.TempDir(), workDir(t)
+	old, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if old.Isolation().Cgroup == "" {
+		t.Skipf("no cgroup v2 here (%s): Reap kills the process group only", old.Isolation().NoCgroup)
+	}
+	spawn := `f=$(mktemp); setsid sh -c 'echo $$$$ > '$f'; exec sleep 1000' & while [ ! -s $f ]; do sleep 0.01; done; cat $f; rm -f $f; `
+	pod := shPod("orphan", corev1.RestartPolicyNever, sh("main", spawn+"sleep 1000"))
+	h := mustStart(t, old, pod)
+	var pid int
+	waitFor(t, func() bool {
+		data, _ := os.ReadFile(old.LogPath("ns", "orphan", "main"))
+		pid, _ = strconv.Atoi(strings.TrimSpace(string(data)))
+		_, err := os.Stat(old.pidPath("ns", "orphan", "main"))
+		return pid > 0 && err == nil
+	})
+	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
+	next, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := next.Reap(pod); n != 1 || err != nil {
+		t.Fatalf("Reap = %d, %v; want 1", n, err)
+	}
+	if alive(pid) {
+		t.Fatalf("the setsid child %d survived Reap", pid)
+	}
+	if _, err := os.Stat(next.podDir(pod)); !os.IsNotExist(err) {
+		t.Fatalf("the pod's directory is left after Reap: %v", err)
+	}
+	wait(t, h)
 }

@@ -48,7 +48,8 @@ func (x *Executor) writePidFile(namespace, pod, container string, pid int, cgrou
 // Reap implements Reaper from the pid files of the pod's containers: a
 // group whose leader still runs with the recorded start time is killed; a
 // leader that is gone or was replaced by another process is left alone.
-// A recorded cgroup is killed and removed whole, whatever its leader.
+// A recorded cgroup is killed and removed whole, whatever its leader; the
+// pod's working directory is removed.
 func (x *Executor) Reap(pod *corev1.Pod) (int, error) {
 	killed := 0
 	var errs []error
@@ -63,6 +64,9 @@ func (x *Executor) Reap(pod *corev1.Pod) (int, error) {
 				killed++
 			}
 		}
+	}
+	if err := os.RemoveAll(x.podDir(pod)); err != nil {
+		errs = append(errs, fmt.Errorf("Pod/%s/%s: remove working directory: %w", pod.Namespace, pod.Name, err))
 	}
 	return killed, errors.Join(errs...)
 }

@@ -1,6 +1,8 @@
 package podexec
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -78,17 +80,19 @@ func pickBool(v, def *bool) *bool {
 }
 
 // workRoot returns the directory holding the pods' working directories:
-// dir, or a new directory in os.TempDir() when dir is empty. It is the
-// agent's, mode 0711: a pod's user may enter its own directory below it but
-// not list the others. Every parent must be searchable by others (the pods'
-// users), which rules out the state directory (0700).
-func workRoot(dir string) (string, error) {
+// dir, or when dir is empty jobsync-pods-<hash of key> in os.TempDir() (the
+// same for the same state across restarts, so that Reap finds a dead
+// agent's pod directories; a fresh one if that name is taken by anything
+// but a directory of the agent's user). It is the agent's, mode 0711: a pod's
+// user may enter its own directory below it but not list the others. Every
+// parent must be searchable by others (the pods' users), which rules out the
+// state directory (0700).
+func workRoot(dir, key string) (string, error) {
 	if dir == "" {
-		d, err := os.MkdirTemp("", "jobsync-pods-")
-		if err != nil {
+		var err error
+		if dir, err = tempRoot(key); err != nil {
 			return "", fmt.Errorf("podexec: create the pods' working directory root: %w", err)
 		}
-		dir = d
 	} else if err := os.MkdirAll(dir, 0o711); err != nil {
 		return "", fmt.Errorf("podexec: create the pods' working directory root: %w", err)
 	}
@@ -111,6 +115,25 @@ func workRoot(dir string) (string, error) {
 			return abs, nil
 		}
 	}
+}
+
+// tempRoot makes (or finds again) the work root for key in os.TempDir().
+// A world-writable directory: the name is only reused when it is a real
+// directory owned by the agent's user, never a symbolic link or another
+// user's.
+func tempRoot(key string) (string, error) {
+	sum := sha256.Sum256([]byte(key))
+	dir := filepath.Join(os.TempDir(), "jobsync-pods-"+hex.EncodeToString(sum[:6]))
+	err := os.Mkdir(dir, 0o711)
+	if err == nil {
+		return dir, nil
+	}
+	if fi, lerr := os.Lstat(dir); errors.Is(err, os.ErrExist) && lerr == nil && fi.IsDir() {
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) == os.Geteuid() {
+			return dir, nil
+		}
+	}
+	return os.MkdirTemp("", "jobsync-pods-")
 }
 
 // podDir is the working directory (and HOME) of a pod's containers.
