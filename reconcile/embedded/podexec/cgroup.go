@@ -41,6 +41,10 @@ func openCgroups() (*cgroups, error) {
 	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
 		return nil, fmt.Errorf("create cgroup %s: %w", dir, err)
 	}
+	// cgroup.kill (Linux 5.14) also vouches for clone3 into a cgroup (5.7).
+	if _, err := os.Stat(filepath.Join(dir, "cgroup.kill")); err != nil {
+		return nil, fmt.Errorf("cgroup %s has no cgroup.kill (Linux before 5.14): %w", dir, err)
+	}
 	g := &cgroups{dir: dir, ctrl: map[string]bool{}}
 	for _, c := range []string{"memory", "cpu", "pids"} {
 		// Best effort: each write fails when the controller is not

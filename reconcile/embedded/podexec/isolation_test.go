@@ -105,13 +105,12 @@ func TestContainerCannotReadAgentSecrets(t *testing.T) {
 // by Kill.
 func TestSetsidChildrenDieWithThePod(t *testing.T) {
 	needRoot(t)
-	spawn := `f=$(mktemp); setsid sh -c 'echo $$$$ > '$f'; exec sleep 1000' & while [ ! -s $f ]; do sleep 0.01; done; cat $f; rm -f $f; `
 	cases := []struct {
 		name, script string
 		kill         bool
 	}{
-		{"container exits", spawn + "exit 0", false},
-		{"pod killed", spawn + "echo ready; sleep 1000", true},
+		{"container exits", setsidSpawn + "exit 0", false},
+		{"pod killed", setsidSpawn + "echo ready; sleep 1000", true},
 	}
 	x := newExec(t, nil)
 	for i, tc := range cases {
@@ -136,6 +135,10 @@ func TestSetsidChildrenDieWithThePod(t *testing.T) {
 		})
 	}
 }
+
+// setsidSpawn starts a process in a session of its own (out of the
+// container's process group), prints its pid once it runs and goes on.
+const setsidSpawn = `f=$(mktemp); setsid sh -c 'echo $$$$ > '$f'; exec sleep 1000' & while [ ! -s $f ]; do sleep 0.01; done; cat $f; rm -f $f; `
 
 // alive reports whether pid runs (a zombie does not).
 func alive(pid int) bool {
@@ -323,8 +326,7 @@ func TestReapKillsTheCgroup(t *testing.T) {
 	if old.Isolation().Cgroup == "" {
 		t.Skipf("no cgroup v2 here (%s): Reap kills the process group only", old.Isolation().NoCgroup)
 	}
-	spawn := `f=$(mktemp); setsid sh -c 'echo $$$$ > '$f'; exec sleep 1000' & while [ ! -s $f ]; do sleep 0.01; done; cat $f; rm -f $f; `
-	pod := shPod("orphan", corev1.RestartPolicyNever, sh("main", spawn+"sleep 1000"))
+	pod := shPod("orphan", corev1.RestartPolicyNever, sh("main", setsidSpawn+"sleep 1000"))
 	h := mustStart(t, old, pod)
 	var pid int
 	waitFor(t, func() bool {
