@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -97,7 +98,11 @@ func cgroup2Mount() (mount, root string, err error) {
 		return "", "", err
 	}
 	defer f.Close()
-	s := bufio.NewScanner(f)
+	return findCgroup2(f)
+}
+
+func findCgroup2(r io.Reader) (mount, root string, err error) {
+	s := bufio.NewScanner(r)
 	for s.Scan() {
 		// id parent major:minor root mountpoint options [optional...] - fstype source superoptions
 		pre, post, ok := strings.Cut(s.Text(), " - ")
