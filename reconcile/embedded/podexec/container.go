@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"syscall"
 	"time"
 
@@ -23,36 +24,45 @@ func metaNow(c clock.Clock) metav1.Time { return metav1.NewTime(c.Now()) }
 type proc struct {
 	pid    int
 	cg     *cgroup
+	marker string // without cgroups: the MarkerEnv value of its processes
+	uid    uint32 // and their user
 	exited chan struct{}
 }
 
 // stop sends SIGTERM to the process group (and to every process of the
 // cgroup, some may have left the group), then SIGKILL after grace.
 func (p *proc) stop(c clock.WithTicker, grace time.Duration) {
-	_ = syscall.Kill(-p.pid, syscall.SIGTERM)
-	if p.cg != nil {
-		p.cg.signal(syscall.SIGTERM)
-	}
+	p.signal(syscall.SIGTERM)
 	t := c.NewTimer(grace)
 	defer t.Stop()
 	select {
 	case <-p.exited:
 		// The leader is gone and execOnce killed the rest.
 	case <-t.C():
-		_ = syscall.Kill(-p.pid, syscall.SIGKILL)
-		if p.cg != nil {
-			p.cg.signal(syscall.SIGKILL)
-		}
+		p.signal(syscall.SIGKILL)
+	}
+}
+
+// signal sends sig to the process group and to the processes that left it:
+// those of the cgroup, else those marked with MarkerEnv.
+func (p *proc) signal(sig syscall.Signal) {
+	_ = syscall.Kill(-p.pid, sig)
+	if p.cg != nil {
+		p.cg.signal(sig)
+	} else if p.marker != "" {
+		signalMarked(p.marker, p.uid, sig)
 	}
 }
 
 // end kills what is left of the container once its leader exited: the
 // process group and, with cgroups, the whole cgroup (setsid children
-// included), which it then removes.
+// included), which it then removes; without, the marked processes.
 func (p *proc) end() {
 	_ = syscall.Kill(-p.pid, syscall.SIGKILL)
 	if p.cg != nil {
 		_ = p.cg.kill()
+	} else if p.marker != "" {
+		killMarked(p.marker, p.uid)
 	}
 }
 
@@ -195,6 +205,9 @@ func (r *podRun) command(c *corev1.Container, argv []string, env []envVar, id *i
 		}
 		cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD, ctrl = true, int(cg.fd.Fd()), r.x.cg.ctrl
 	}
+	if cg == nil {
+		cmd.Env = append(cmd.Env, MarkerEnv+"="+newMarker()) // last: the spec cannot change it
+	}
 	if rl := lim.rlimits(ctrl); len(rl) > 0 && cmd.Err == nil {
 		cmd.Args, cmd.Path = rlimitshim.Args(rl, cmd.Path, cmd.Args), "/proc/self/exe"
 	}
@@ -219,6 +232,13 @@ func (r *podRun) startProc(cmd *exec.Cmd, name string, list *[]corev1.ContainerS
 		return nil, result{code: ExitStartFailure, reason: ReasonStartError, msg: err.Error(), start: now, final: true}, false
 	}
 	p := &proc{pid: cmd.Process.Pid, cg: cg, exited: make(chan struct{})}
+	if cg == nil {
+		p.marker = strings.TrimPrefix(cmd.Env[len(cmd.Env)-1], MarkerEnv+"=")
+		p.uid = uint32(os.Geteuid())
+		if c := cmd.SysProcAttr.Credential; c != nil {
+			p.uid = c.Uid
+		}
+	}
 	r.procs[name] = p
 	cgPath := ""
 	if cg != nil {

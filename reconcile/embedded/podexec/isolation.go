@@ -24,7 +24,7 @@ type Isolation struct {
 
 // Isolation reports how containers are confined.
 func (x *Executor) Isolation() Isolation {
-	is := Isolation{WorkDir: x.workRoot, TreeKill: "process group (processes that leave it with setsid survive the container)",
+	is := Isolation{WorkDir: x.workRoot, TreeKill: "process group, and the processes of its user that keep " + MarkerEnv + " in their environment (one that clears it or changes user escapes)",
 		Memory: "rlimit RLIMIT_AS (address space)", CPU: "not enforced (needs the cgroup v2 cpu controller)",
 		Pids: "rlimit RLIMIT_NPROC (counted per user)"}
 	if x.root {

@@ -203,8 +203,8 @@ func TestMemoryLimit(t *testing.T) {
 }
 
 // TestWithoutCgroups: with no cgroup the memory limit is an rlimit, set by
-// the rlimitshim, and what stays in the process group dies with the
-// container.
+// the rlimitshim, and what stays in the process group or left it but keeps
+// MarkerEnv dies with the container.
 func TestWithoutCgroups(t *testing.T) {
 	needRoot(t)
 	o := DefaultOptions()
@@ -217,16 +217,19 @@ func TestWithoutCgroups(t *testing.T) {
 	if is.Cgroup != "" || !strings.Contains(is.NoCgroup, "NoCgroups") || !strings.Contains(is.Memory, "RLIMIT_AS") || !strings.Contains(is.TreeKill, "process group") {
 		t.Fatalf("isolation %+v", is)
 	}
-	c := sh("main", `grep 'Max address space' /proc/$$$$/limits; sleep 1000 & echo $!`)
+	c := sh("main", setsidSpawn+`grep 'Max address space' /proc/$$$$/limits; sleep 1000 & echo $!`)
 	c.Resources.Limits = corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("64Mi")}
 	st, log := runPod(t, x, shPod("nocg", corev1.RestartPolicyNever, c))
 	if st.Phase != corev1.PodSucceeded || !strings.Contains(log, "Max address space         67108864             67108864") {
 		t.Fatalf("phase %s, log %q: want RLIMIT_AS 64Mi", st.Phase, log)
 	}
 	lines := strings.Split(strings.TrimSpace(log), "\n")
+	setsidPid, _ := strconv.Atoi(lines[0])
 	pid, _ := strconv.Atoi(lines[len(lines)-1])
-	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
-	waitFor(t, func() bool { return !alive(pid) })
+	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL); _ = syscall.Kill(setsidPid, syscall.SIGKILL) })
+	if alive(pid) || alive(setsidPid) {
+		t.Fatalf("left behind: process group member %d alive %v, setsid child %d (marked) alive %v", pid, alive(pid), setsidPid, alive(setsidPid))
+	}
 
 	// The shim reports what it could not do in the container's log.
 	bin := filepath.Join(sharedDir(t), "rootonly")
