@@ -240,12 +240,8 @@ func (r *podRun) startProc(cmd *exec.Cmd, name string, list *[]corev1.ContainerS
 		}
 	}
 	r.procs[name] = p
-	cgPath := ""
-	if cg != nil {
-		cgPath = cg.path
-	}
 	// Best effort: without the file, an agent SIGKILLed now cannot reap it later.
-	_ = r.x.writePidFile(r.pod.Namespace, r.pod.Name, name, p.pid, cgPath)
+	_ = r.x.writePidFile(r.pod.Namespace, r.pod.Name, name, p)
 	st := &(*list)[i]
 	st.State = corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: now}}
 	st.Started, st.Ready = ptr.To(true), true

@@ -16,7 +16,8 @@
 // working directory and HOME of its own, removed with it; a container gets
 // only its own environment and no descriptor of the agent's but 0, 1 and 2;
 // with cgroup v2 each container has a cgroup, killed whole (setsid children
-// included) when the container ends, which carries its resources.limits
+// included) when the container ends (without cgroups, the processes keeping
+// its MarkerEnv are), which carries its resources.limits
 // where the controllers are available; other limits are rlimits, set by
 // re-executing the binary as the rlimitshim. Executor.Isolation says which
 // applies on this host.

@@ -315,42 +315,46 @@ func TestOwnWorkRoot(t *testing.T) {
 	}
 }
 
-// TestReapKillsTheCgroup: an agent that finds a dead agent's container
-// still running kills its whole cgroup (setsid children included) and
-// removes the pod's directory.
-func TestReapKillsTheCgroup(t *testing.T) {
+// TestReapKillsTheTree: an agent that finds a dead agent's container still
+// running kills its whole cgroup, or without cgroups its marked processes,
+// setsid children included, and removes the pod's directory.
+func TestReapKillsTheTree(t *testing.T) {
 	needRoot(t)
-	o := DefaultOptions()
-	o.LogDir, o.WorkDir = t.TempDir(), workDir(t)
-	old, err := New(o)
-	if err != nil {
-		t.Fatal(err)
+	for _, noCgroups := range []bool{false, true} {
+		t.Run("NoCgroups="+strconv.FormatBool(noCgroups), func(t *testing.T) {
+			o := DefaultOptions()
+			o.LogDir, o.WorkDir, o.NoCgroups = t.TempDir(), workDir(t), noCgroups
+			old, err := New(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !noCgroups && old.Isolation().Cgroup == "" {
+				t.Skipf("no cgroup v2 here (%s)", old.Isolation().NoCgroup)
+			}
+			pod := shPod("orphan", corev1.RestartPolicyNever, sh("main", setsidSpawn+"sleep 1000"))
+			h := mustStart(t, old, pod)
+			var pid int
+			waitFor(t, func() bool {
+				data, _ := os.ReadFile(old.LogPath("ns", "orphan", "main"))
+				pid, _ = strconv.Atoi(strings.TrimSpace(string(data)))
+				_, err := os.Stat(old.pidPath("ns", "orphan", "main"))
+				return pid > 0 && err == nil
+			})
+			t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
+			next, err := New(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n, err := next.Reap(pod); n != 1 || err != nil {
+				t.Fatalf("Reap = %d, %v; want 1", n, err)
+			}
+			if alive(pid) {
+				t.Fatalf("the setsid child %d survived Reap", pid)
+			}
+			if _, err := os.Stat(next.podDir(pod)); !os.IsNotExist(err) {
+				t.Fatalf("the pod's directory is left after Reap: %v", err)
+			}
+			wait(t, h)
+		})
 	}
-	if old.Isolation().Cgroup == "" {
-		t.Skipf("no cgroup v2 here (%s): Reap kills the process group only", old.Isolation().NoCgroup)
-	}
-	pod := shPod("orphan", corev1.RestartPolicyNever, sh("main", setsidSpawn+"sleep 1000"))
-	h := mustStart(t, old, pod)
-	var pid int
-	waitFor(t, func() bool {
-		data, _ := os.ReadFile(old.LogPath("ns", "orphan", "main"))
-		pid, _ = strconv.Atoi(strings.TrimSpace(string(data)))
-		_, err := os.Stat(old.pidPath("ns", "orphan", "main"))
-		return pid > 0 && err == nil
-	})
-	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
-	next, err := New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n, err := next.Reap(pod); n != 1 || err != nil {
-		t.Fatalf("Reap = %d, %v; want 1", n, err)
-	}
-	if alive(pid) {
-		t.Fatalf("the setsid child %d survived Reap", pid)
-	}
-	if _, err := os.Stat(next.podDir(pod)); !os.IsNotExist(err) {
-		t.Fatalf("the pod's directory is left after Reap: %v", err)
-	}
-	wait(t, h)
 }
