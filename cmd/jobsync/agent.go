@@ -35,6 +35,7 @@ type agentFlags struct {
 	leaseDuration, renewDeadline, retryPeriod                  time.Duration
 	kube                                                       agentKubeFlags
 	git                                                        agentGitFlags
+	embedded                                                   agentEmbeddedFlags
 }
 
 func newAgentCmd(s streams) *cobra.Command {
@@ -96,6 +97,7 @@ JOBSYNC_ and the flag name in upper case, dashes as underscores
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	f.kube.register(c)
 	f.git.register(c)
+	f.embedded.register(c)
 	return c
 }
 

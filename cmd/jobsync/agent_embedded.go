@@ -7,7 +7,10 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 
+	"github.com/spf13/cobra"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 
@@ -15,6 +18,29 @@ import (
 	"github.com/jobsync/jobsync/reconcile/embedded"
 	"github.com/jobsync/jobsync/reconcile/embedded/podexec"
 )
+
+// agentEmbeddedFlags are the embedded target's own settings.
+type agentEmbeddedFlags struct {
+	runAsUser string
+}
+
+func (e *agentEmbeddedFlags) register(c *cobra.Command) {
+	c.Flags().StringVar(&e.runAsUser, "run-as-user", "65534:65534", "embedded target, agent run as root: UID[:GID] of containers whose securityContext names no runAsUser/runAsGroup (0 keeps root)")
+}
+
+// parseRunAsUser reads --run-as-user: UID or UID:GID (GID defaults to UID).
+func parseRunAsUser(s string) (uid, gid int64, err error) {
+	u, g, hasGID := strings.Cut(s, ":")
+	if uid, err = strconv.ParseInt(u, 10, 32); err == nil && hasGID {
+		gid, err = strconv.ParseInt(g, 10, 32)
+	} else {
+		gid = uid
+	}
+	if err != nil || uid < 0 || gid < 0 {
+		return 0, 0, fmt.Errorf("--run-as-user %q: want UID or UID:GID, numbers (65534:65534 is nobody)", s)
+	}
+	return uid, gid, nil
+}
 
 // openEmbeddedTarget opens the store in --state-dir and the local executor.
 func openEmbeddedTarget(_ context.Context, f agentFlags, log *slog.Logger, why string) (*openedTarget, error) {
@@ -24,16 +50,24 @@ func openEmbeddedTarget(_ context.Context, f agentFlags, log *slog.Logger, why s
 	xo.OnImage = func(image string) {
 		log.Info("images are not pulled: containers run as local processes on this host", "image", image)
 	}
+	var err error
+	if xo.RunAsUser, xo.RunAsGroup, err = parseRunAsUser(f.embedded.runAsUser); err != nil {
+		return nil, withCode(exitUsage, err)
+	}
 	x, err := podexec.New(xo)
 	if err != nil {
 		return nil, err
 	}
+	is := x.Isolation()
+	log.Info("containers are confined", "user", is.User, "workDir", is.WorkDir, "cgroup", is.Cgroup, "noCgroup", is.NoCgroup,
+		"treeKill", is.TreeKill, "memory", is.Memory, "cpu", is.CPU, "pids", is.Pids)
 	eo := embedded.DefaultOptions()
 	eo.StateDir, eo.Runner, eo.LogPath = f.stateDir, x, x.LogPath
 	runMetrics := agent.NewRunMetrics()
 	eo.Observer = runMetrics
 	e, err := embedded.New(eo)
 	if err != nil {
+		_ = x.Close()
 		if errors.Is(err, embedded.ErrLocked) {
 			return nil, fmt.Errorf("state directory %s is in use by another agent: %w", f.stateDir, err)
 		}
@@ -54,6 +88,9 @@ func openEmbeddedTarget(_ context.Context, f agentFlags, log *slog.Logger, why s
 	ot.close = func() {
 		if err := e.Close(); err != nil {
 			log.Error("closing the embedded store", "err", err)
+		}
+		if err := x.Close(); err != nil {
+			log.Error("removing the pods' working directories", "err", err)
 		}
 	}
 	return ot, nil

@@ -90,6 +90,7 @@ func newExecutor(tb testing.TB, dir string) *podexec.Executor {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	tb.Cleanup(func() { x.Close() }) // the pods' working directory root
 	return x
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"syscall"
 	"time"
 
@@ -12,27 +13,56 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/clock"
 	"k8s.io/utils/ptr"
+
+	"github.com/jobsync/jobsync/reconcile/embedded/podexec/internal/rlimitshim"
 )
 
 func metaNow(c clock.Clock) metav1.Time { return metav1.NewTime(c.Now()) }
 
-// proc is one running container process (the leader of its process group).
+// proc is one running container process (the leader of its process group)
+// and, with cgroups, its cgroup.
 type proc struct {
 	pid    int
+	cg     *cgroup
+	marker string // without cgroups: the MarkerEnv value of its processes
+	uid    uint32 // and their user
 	exited chan struct{}
 }
 
-// stop sends SIGTERM to the process group, then SIGKILL after grace.
+// stop sends SIGTERM to the process group (and to every process of the
+// cgroup, some may have left the group), then SIGKILL after grace.
 func (p *proc) stop(c clock.WithTicker, grace time.Duration) {
-	_ = syscall.Kill(-p.pid, syscall.SIGTERM)
+	p.signal(syscall.SIGTERM)
 	t := c.NewTimer(grace)
 	defer t.Stop()
 	select {
 	case <-p.exited:
-		// The leader is gone; make sure nothing of the group survives.
-		_ = syscall.Kill(-p.pid, syscall.SIGKILL)
+		// The leader is gone and execOnce killed the rest.
 	case <-t.C():
-		_ = syscall.Kill(-p.pid, syscall.SIGKILL)
+		p.signal(syscall.SIGKILL)
+	}
+}
+
+// signal sends sig to the process group and to the processes that left it:
+// those of the cgroup, else those marked with MarkerEnv.
+func (p *proc) signal(sig syscall.Signal) {
+	_ = syscall.Kill(-p.pid, sig)
+	if p.cg != nil {
+		p.cg.signal(sig)
+	} else if p.marker != "" {
+		signalMarked(p.marker, p.uid, sig)
+	}
+}
+
+// end kills what is left of the container once its leader exited: the
+// process group and, with cgroups, the whole cgroup (setsid children
+// included), which it then removes; without, the marked processes.
+func (p *proc) end() {
+	_ = syscall.Kill(-p.pid, syscall.SIGKILL)
+	if p.cg != nil {
+		_ = p.cg.kill()
+	} else if p.marker != "" {
+		killMarked(p.marker, p.uid)
 	}
 }
 
@@ -104,6 +134,10 @@ func (r *podRun) execOnce(c *corev1.Container, list *[]corev1.ContainerStatus, i
 	if err != nil {
 		return fail(ReasonConfigError, err.Error())
 	}
+	id, err := r.x.containerUser(r.pod, c)
+	if err != nil {
+		return fail(ReasonConfigError, (&ConfigError{c.Name, err.Error()}).Error())
+	}
 	if len(c.Command) == 0 {
 		return fail(ReasonNoCommand, fmt.Sprintf("image %s not pulled; no command: the embedded target runs containers as local processes, so the container needs a command", c.Image))
 	}
@@ -116,24 +150,20 @@ func (r *podRun) execOnce(c *corev1.Container, list *[]corev1.ContainerStatus, i
 		return fail(ReasonStartError, "open log: "+err.Error())
 	}
 	defer logf.Close()
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Env = append([]string(nil), r.x.opts.BaseEnv...)
-	if r.pod.Spec.Hostname != "" {
-		cmd.Env = append(cmd.Env, "HOSTNAME="+r.pod.Spec.Hostname)
-	} else {
-		cmd.Env = append(cmd.Env, "HOSTNAME="+r.pod.Name)
+	cmd, cg, err := r.command(c, argv, env, id)
+	if err != nil {
+		return fail(ReasonStartError, err.Error())
 	}
-	for _, v := range env {
-		cmd.Env = append(cmd.Env, v.name+"="+v.value)
-	}
-	cmd.Dir = c.WorkingDir
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	p, res, ok := r.startProc(cmd, c.Name, list, i)
+	p, res, ok := r.startProc(cmd, c.Name, list, i, cg)
 	if !ok {
+		if cg != nil {
+			_ = cg.kill()
+		}
 		return res
 	}
 	err = cmd.Wait()
+	p.end()
 	close(p.exited)
 	_ = os.Remove(r.x.pidPath(r.pod.Namespace, r.pod.Name, c.Name))
 	r.mu.Lock()
@@ -143,22 +173,75 @@ func (r *podRun) execOnce(c *corev1.Container, list *[]corev1.ContainerStatus, i
 	return result{started: true, code: code, reason: reason, start: res.start, final: r.isKilled()}
 }
 
+// command prepares the container's process: only its own environment (the
+// executor's BaseEnv, HOME, HOSTNAME, its env), its pod's directory as
+// working directory unless workingDir names one, its own process group,
+// its user, its cgroup, and the rlimits the cgroup cannot apply (through
+// the rlimitshim).
+func (r *podRun) command(c *corev1.Container, argv []string, env []envVar, id *identity) (*exec.Cmd, *cgroup, error) {
+	cmd := exec.Command(argv[0], argv[1:]...)
+	dir := r.x.podDir(r.pod)
+	cmd.Env = append(append([]string(nil), r.x.opts.BaseEnv...), "HOME="+dir)
+	if r.pod.Spec.Hostname != "" {
+		cmd.Env = append(cmd.Env, "HOSTNAME="+r.pod.Spec.Hostname)
+	} else {
+		cmd.Env = append(cmd.Env, "HOSTNAME="+r.pod.Name)
+	}
+	for _, v := range env {
+		cmd.Env = append(cmd.Env, v.name+"="+v.value)
+	}
+	cmd.Dir = dir
+	if c.WorkingDir != "" {
+		cmd.Dir = c.WorkingDir
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: id.credential()}
+	lim := containerLimits(c, r.x.opts.PidsLimit)
+	var cg *cgroup
+	var ctrl map[string]bool
+	if r.x.cg != nil {
+		var err error
+		if cg, err = r.x.cg.create(lim); err != nil {
+			return nil, nil, err
+		}
+		cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD, ctrl = true, int(cg.fd.Fd()), r.x.cg.ctrl
+	}
+	if cg == nil {
+		cmd.Env = append(cmd.Env, MarkerEnv+"="+newMarker()) // last: the spec cannot change it
+	}
+	if rl := lim.rlimits(ctrl); len(rl) > 0 && cmd.Err == nil {
+		cmd.Args, cmd.Path = rlimitshim.Args(rl, cmd.Path, cmd.Args), "/proc/self/exe"
+	}
+	closeInheritedFds()
+	return cmd, cg, nil
+}
+
 // startProc starts cmd unless the pod was killed, registers it for Kill and
 // marks the container Running.
-func (r *podRun) startProc(cmd *exec.Cmd, name string, list *[]corev1.ContainerStatus, i int) (*proc, result, bool) {
+func (r *podRun) startProc(cmd *exec.Cmd, name string, list *[]corev1.ContainerStatus, i int, cg *cgroup) (*proc, result, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	now := metaNow(r.x.opts.Clock)
 	if r.killed != "" {
 		return nil, result{code: ExitStartFailure, reason: ReasonError, msg: "not started: the pod was killed: " + r.killed, start: now, final: true}, false
 	}
-	if err := cmd.Start(); err != nil {
+	err := cmd.Start()
+	if cg != nil {
+		cg.fd.Close()
+	}
+	if err != nil {
 		return nil, result{code: ExitStartFailure, reason: ReasonStartError, msg: err.Error(), start: now, final: true}, false
 	}
-	p := &proc{pid: cmd.Process.Pid, exited: make(chan struct{})}
+	p := &proc{pid: cmd.Process.Pid, cg: cg, exited: make(chan struct{})}
+	if cg == nil {
+		p.marker = strings.TrimPrefix(cmd.Env[len(cmd.Env)-1], MarkerEnv+"=")
+		p.uid = uint32(os.Geteuid())
+		if c := cmd.SysProcAttr.Credential; c != nil {
+			p.uid = c.Uid
+		}
+	}
 	r.procs[name] = p
 	// Best effort: without the file, an agent SIGKILLed now cannot reap it later.
-	_ = r.x.writePidFile(r.pod.Namespace, r.pod.Name, name, p.pid)
+	_ = r.x.writePidFile(r.pod.Namespace, r.pod.Name, name, p)
 	st := &(*list)[i]
 	st.State = corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: now}}
 	st.Started, st.Ready = ptr.To(true), true

@@ -40,19 +40,41 @@ type Options struct {
 	// OnImage, when set, is called once per image the first time a pod uses
 	// it: images are never pulled, and the agent says so once per image.
 	OnImage func(image string)
+	// RunAsUser and RunAsGroup are the user and group of a container whose
+	// securityContext and pod securityContext name none. They apply when
+	// the agent is root; an agent that is not runs every container as its
+	// own user.
+	RunAsUser, RunAsGroup int64
+	// WorkDir holds each pod's working directory (also its HOME); empty: a
+	// jobsync-pods-<hash of LogDir> directory in os.TempDir(), removed by
+	// Close. Every parent must be searchable by the pods' users.
+	WorkDir string
+	// PidsLimit, when positive, bounds the processes of each container
+	// (cgroup pids.max, else RLIMIT_NPROC, which counts per user).
+	PidsLimit int64
+	// NoCgroups keeps the executor out of cgroups even where cgroup v2 is
+	// usable: limits by rlimits, the tree kill by process group.
+	NoCgroups bool
 }
 
-// DefaultOptions returns the real clock and a minimal PATH. LogDir must be set.
+// DefaultOptions returns the real clock, a minimal PATH and containers run
+// as nobody (when the agent is root). LogDir must be set.
 func DefaultOptions() Options {
-	return Options{Clock: clock.RealClock{}, BaseEnv: []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}}
+	return Options{Clock: clock.RealClock{}, BaseEnv: []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+		RunAsUser: DefaultRunAsUser, RunAsGroup: DefaultRunAsUser}
 }
 
 // Executor runs each pod's containers as local processes: init containers
 // first, in order, then the containers in parallel. It implements Runner.
 type Executor struct {
-	opts   Options
-	mu     sync.Mutex
-	images map[string]bool
+	opts     Options
+	root     bool   // the agent is root: containers switch users
+	workRoot string // see Options.WorkDir
+	ownRoot  bool   // workRoot was made by New: Close removes it
+	cg       *cgroups
+	cgErr    error // why there are no cgroups
+	mu       sync.Mutex
+	images   map[string]bool
 }
 
 var _ Runner = (*Executor)(nil)
@@ -68,7 +90,26 @@ func New(opts Options) (*Executor, error) {
 	if err := os.MkdirAll(opts.LogDir, 0o700); err != nil {
 		return nil, fmt.Errorf("podexec: create log dir: %w", err)
 	}
-	return &Executor{opts: opts, images: map[string]bool{}}, nil
+	x := &Executor{opts: opts, root: os.Geteuid() == 0, images: map[string]bool{}}
+	var err error
+	if x.workRoot, err = workRoot(opts.WorkDir, opts.LogDir); err != nil {
+		return nil, err
+	}
+	x.ownRoot = opts.WorkDir == ""
+	x.cgErr = errors.New("disabled by Options.NoCgroups")
+	if !opts.NoCgroups {
+		x.cg, x.cgErr = openCgroups()
+	}
+	return x, nil
+}
+
+// Close removes the pods' working directory root when New created it (an
+// empty Options.WorkDir). Call it once no pod runs.
+func (x *Executor) Close() error {
+	if !x.ownRoot {
+		return nil
+	}
+	return os.RemoveAll(x.workRoot)
 }
 
 // LogPath is the log file of one container of a pod.
@@ -113,6 +154,9 @@ func (x *Executor) Start(ctx context.Context, pod *corev1.Pod, refs Lookup) (Han
 	dir := filepath.Join(x.opts.LogDir, pod.Namespace, pod.Name)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("Pod/%s/%s: create log dir: %w", pod.Namespace, pod.Name, err)
+	}
+	if err := x.makePodDir(pod); err != nil {
+		return nil, fmt.Errorf("Pod/%s/%s: create working directory: %w", pod.Namespace, pod.Name, err)
 	}
 	x.noteImages(pod)
 	r := newPodRun(x, pod.DeepCopy(), refs)
@@ -223,6 +267,9 @@ func (r *podRun) run(ctx context.Context) {
 			ok = ok && res
 		}
 	}
+	// Every container's processes are gone (see execOnce): the directory
+	// goes with the pod; the logs stay.
+	_ = os.RemoveAll(r.x.podDir(r.pod))
 	r.finish(ok)
 }
 

@@ -51,7 +51,7 @@ func sh(name, script string) corev1.Container {
 func newExec(t *testing.T, c clock.WithTicker) *Executor {
 	t.Helper()
 	o := DefaultOptions()
-	o.LogDir = t.TempDir()
+	o.LogDir, o.WorkDir = t.TempDir(), workDir(t)
 	if c != nil {
 		o.Clock = c
 	}
@@ -105,7 +105,7 @@ func TestExecutorExitCodes(t *testing.T) {
 
 func TestExecutorLogsEnvAndExpansion(t *testing.T) {
 	x := newExec(t, nil)
-	dir := t.TempDir()
+	dir := sharedDir(t)
 	c := corev1.Container{
 		Name: "main", Image: "busybox", WorkingDir: dir,
 		Command: []string{"sh", "-c"},
@@ -152,7 +152,7 @@ func TestExecutorStartFailures(t *testing.T) {
 	}
 	var images []string
 	o := DefaultOptions()
-	o.LogDir = t.TempDir()
+	o.LogDir, o.WorkDir = t.TempDir(), workDir(t)
 	o.OnImage = func(i string) { images = append(images, i) }
 	x, err := New(o)
 	if err != nil {
@@ -178,7 +178,7 @@ func TestExecutorStartFailures(t *testing.T) {
 
 func TestExecutorInitContainersThenParallel(t *testing.T) {
 	x := newExec(t, nil)
-	marker := t.TempDir() + "/m"
+	marker := sharedDir(t) + "/m"
 	p := shPod("init", corev1.RestartPolicyNever,
 		sh("a", "cat "+marker+"; echo a >> "+marker), sh("b", "cat "+marker+" >/dev/null && echo b"))
 	p.Spec.InitContainers = []corev1.Container{sh("i1", "echo one > "+marker), sh("i2", "echo two >> "+marker)}
@@ -243,7 +243,7 @@ func TestExecutorKillTermThenKill(t *testing.T) {
 func TestExecutorOnFailureRestartsInPlace(t *testing.T) {
 	fc := clocktesting.NewFakeClock(time.Now())
 	x := newExec(t, fc)
-	counter := t.TempDir() + "/n"
+	counter := sharedDir(t) + "/n"
 	// Fails twice, then succeeds.
 	script := "n=$(cat " + counter + " 2>/dev/null || echo 0); n=$((n+1)); echo $n > " + counter + "; [ $n -ge 3 ]"
 	h, err := x.Start(context.Background(), shPod("retry", corev1.RestartPolicyOnFailure, sh("main", script)), nil)
@@ -299,6 +299,33 @@ func TestExpand(t *testing.T) {
 	}
 }
 
+// sharedDir is a directory any user may write, for the containers (which
+// run as nobody when the tests run as root) to share files with the test.
+func sharedDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "podexec-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// workDir is a directory for Options.WorkDir: its parents are searchable
+// by the containers' users, unlike those of t.TempDir().
+func workDir(tb testing.TB) string {
+	tb.Helper()
+	dir, err := os.MkdirTemp("", "podexec-pods-")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
 // waitFor polls a real process's observable state (its log, its status).
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
@@ -317,7 +344,7 @@ func waitFor(t *testing.T, cond func() bool) {
 func TestReapOrphans(t *testing.T) {
 	dir := t.TempDir()
 	o := DefaultOptions()
-	o.LogDir = dir
+	o.LogDir, o.WorkDir = dir, workDir(t)
 	old, err := New(o)
 	if err != nil {
 		t.Fatal(err)

@@ -25,21 +25,29 @@ type Reaper interface {
 var _ Reaper = (*Executor)(nil)
 
 // pidPath is the file recording a running container's process group:
-// "<pid> <start time in clock ticks since boot>" (the start time tells the
-// process apart from a later one that reuses the pid).
+// "<pid> <start time in clock ticks since boot> <cgroup directory> <marker>
+// <uid>" (the start time tells the process apart from a later one that
+// reuses the pid; "-" for no cgroup, no marker).
 func (x *Executor) pidPath(namespace, pod, container string) string {
 	return filepath.Join(x.opts.LogDir, namespace, pod, container+".pid")
 }
 
 // writePidFile records a started container's process group leader.
-func (x *Executor) writePidFile(namespace, pod, container string, pid int) error {
+func (x *Executor) writePidFile(namespace, pod, container string, p *proc) error {
+	pid, cgroup, marker := p.pid, "-", "-"
+	if p.cg != nil {
+		cgroup = p.cg.path
+	}
+	if p.marker != "" {
+		marker = p.marker
+	}
 	start, err := procStartTime(pid)
 	if err != nil {
 		return err
 	}
 	// Written aside and renamed: a reader never sees half a file.
 	path := x.pidPath(namespace, pod, container)
-	if err := os.WriteFile(path+".tmp", fmt.Appendf(nil, "%d %d\n", pid, start), 0o600); err != nil {
+	if err := os.WriteFile(path+".tmp", fmt.Appendf(nil, "%d %d %s %s %d\n", pid, start, cgroup, marker, p.uid), 0o600); err != nil {
 		return err
 	}
 	return os.Rename(path+".tmp", path)
@@ -48,6 +56,9 @@ func (x *Executor) writePidFile(namespace, pod, container string, pid int) error
 // Reap implements Reaper from the pid files of the pod's containers: a
 // group whose leader still runs with the recorded start time is killed; a
 // leader that is gone or was replaced by another process is left alone.
+// A recorded cgroup is killed and removed whole, whatever its leader (else
+// the processes keeping the recorded marker); the pod's working directory
+// is removed.
 func (x *Executor) Reap(pod *corev1.Pod) (int, error) {
 	killed := 0
 	var errs []error
@@ -62,6 +73,9 @@ func (x *Executor) Reap(pod *corev1.Pod) (int, error) {
 				killed++
 			}
 		}
+	}
+	if err := os.RemoveAll(x.podDir(pod)); err != nil {
+		errs = append(errs, fmt.Errorf("Pod/%s/%s: remove working directory: %w", pod.Namespace, pod.Name, err))
 	}
 	return killed, errors.Join(errs...)
 }
@@ -80,14 +94,37 @@ func reapOne(path string) (bool, error) {
 	if _, err := fmt.Sscanf(string(data), "%d %d", &pid, &start); err != nil || pid <= 1 {
 		return false, fmt.Errorf("bad pid file %s: %q", path, data)
 	}
+	found := false
+	if f := strings.Fields(string(data)); len(f) == 5 {
+		if found, err = reapTree(f[2], f[3], f[4]); err != nil || filepath.IsAbs(f[2]) {
+			return found, err
+		}
+	}
 	now, err := procStartTime(pid)
 	if err != nil || now != start {
-		return false, nil // gone, or the pid now names another process
+		return found, nil // gone, or the pid now names another process
 	}
 	if err := syscall.Kill(-pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
 		return false, fmt.Errorf("kill process group %d: %w", pid, err)
 	}
 	return true, nil
+}
+
+// reapTree kills what a pid file's cgroup or marker names: the whole
+// cgroup, or the processes of the user that keep the marker. It reports
+// whether it found any.
+func reapTree(cgroup, marker, uid string) (bool, error) {
+	if filepath.IsAbs(cgroup) {
+		alive := len(cgroupPids(cgroup)) > 0
+		return alive, killCgroup(cgroup)
+	}
+	u, err := strconv.ParseUint(uid, 10, 32)
+	if marker == "-" || err != nil {
+		return false, nil
+	}
+	found := signalMarked(marker, uint32(u), syscall.SIGKILL) > 0
+	killMarked(marker, uint32(u))
+	return found, nil
 }
 
 // procStartTime reads field 22 (starttime) of /proc/<pid>/stat.
