@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -12,6 +11,8 @@ import (
 	"testing"
 
 	batchv1 "k8s.io/api/batch/v1"
+
+	"github.com/jobsync/jobsync/internal/nettest"
 )
 
 // countingRuntime records every command the API passes to the runtime.
@@ -60,7 +61,7 @@ func startAgent(t *testing.T, opts Options) *runningAgent {
 	fail := false
 	r := &runningAgent{rt: &countingRuntime{fakeRuntime: fakeRuntime{suspended: map[string]bool{}}}}
 	sock := filepath.Join(shortTempDir(t), SocketName)
-	opts.Socket, opts.Listen, opts.Runtime = sock, freeLoopbackAddr(t), r.rt
+	opts.Socket, opts.Listen, opts.Runtime = sock, nettest.FreeLoopbackAddr(t), r.rt
 	r.a, r.tgt = newTestAgent(t, &fail, opts)
 	r.tcp = "http://" + opts.Listen
 	r.socket = NewClient(sock)
@@ -177,17 +178,6 @@ func (r *runningAgent) applied() int {
 	r.tgt.mu.Lock()
 	defer r.tgt.mu.Unlock()
 	return len(r.tgt.applied)
-}
-
-// freeLoopbackAddr returns a loopback address that was free a moment ago.
-func freeLoopbackAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // TestTCPPagesAreReadOnly: with a web view mounted at "/", GET pages are

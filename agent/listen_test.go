@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jobsync/jobsync/internal/nettest"
 )
 
 // shortLimits are limits a test can wait out in well under 3 s.
@@ -150,7 +152,7 @@ func TestFailedServeStopsAgent(t *testing.T) {
 	fail := false
 	sock := filepath.Join(shortTempDir(t), SocketName)
 	opts := DefaultOptions()
-	opts.Socket, opts.Listen = sock, freeLoopbackAddr(t)
+	opts.Socket, opts.Listen = sock, nettest.FreeLoopbackAddr(t)
 	a, _ := newTestAgent(t, &fail, opts)
 	a.wrapListener = func(l net.Listener) net.Listener { return brokenListener{l} }
 	ctx, cancel := context.WithCancel(context.Background())

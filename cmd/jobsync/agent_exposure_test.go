@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jobsync/jobsync/agent"
+	"github.com/jobsync/jobsync/internal/nettest"
 )
 
 // exposureConfigMap is all the repository holds: applied, nothing runs.
@@ -45,7 +45,7 @@ func TestAgentExposure(t *testing.T) {
 	if err := os.Chmod(state, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	listen := freeLoopbackAddr(t)
+	listen := nettest.FreeLoopbackAddr(t)
 	startChild(t, "agent", "--repo", repo, "--target", "embedded", "--state-dir", state, "--listen", listen, "--interval", "1h")
 	base := "http://" + listen
 	waitHTTP(t, base+"/readyz")
@@ -183,17 +183,6 @@ func doHTTP(t *testing.T, req *http.Request) (int, string) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
-}
-
-// freeLoopbackAddr returns a loopback address that was free a moment ago.
-func freeLoopbackAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // TestAgentControlTokenFlag: a control token without --listen, or an empty
