@@ -96,7 +96,7 @@ func (c *Client) do(ctx context.Context, method, path string, want int, out any)
 		case errors.As(err, &op) && errors.Is(op.Err, os.ErrPermission):
 			// The socket (0600) or the state directory (0700) is another
 			// user's: an agent may well be running.
-			return fmt.Errorf("agent socket %s: %w: the agent runs as another user; run this command as that user", c.socket, op.Err)
+			return fmt.Errorf("agent socket %s: %w: it is another user's (the agent's); run this command as that user", c.socket, op.Err)
 		case errors.As(err, &op):
 			return fmt.Errorf("%w (%v)", ErrNotRunning, op.Err)
 		}
