@@ -107,9 +107,16 @@ func reconcileAsOtherUser(t *testing.T, state string) (int, string) {
 		code := run([]string{"reconcile", "--state-dir", state}, nil, &out, &errb)
 		return code, errb.String()
 	}
+	return runAsNobody(t, "reconcile", "--state-dir", state)
+}
+
+// runAsNobody runs a copy of this binary as jobsync, as user nobody (65534);
+// the test must run as root.
+func runAsNobody(t *testing.T, args ...string) (int, string) {
+	t.Helper()
 	bin := filepath.Join(worldReadableDir(t), "jobsync")
 	copyFile(t, os.Args[0], bin, 0o755)
-	cmd := exec.Command(bin, "reconcile", "--state-dir", state)
+	cmd := exec.Command(bin, args...)
 	cmd.Env = []string{benchChildEnv + "=1", "PATH=/usr/bin:/bin", "HOME=/"}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
 	var errb bytes.Buffer
@@ -120,6 +127,26 @@ func reconcileAsOtherUser(t *testing.T, state string) (int, string) {
 		t.Fatalf("run as nobody: %v", err)
 	}
 	return cmd.ProcessState.ExitCode(), errb.String()
+}
+
+// TestAgentRefusesAnotherUsersStateDir: a state directory left 0755 by
+// another user cannot be made private; the agent says so and does not start.
+func TestAgentRefusesAnotherUsersStateDir(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root, to run the agent as another user than the directory's owner")
+	}
+	state := filepath.Join(worldReadableDir(t), "state")
+	if err := os.Mkdir(state, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(state, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	code, stderr := runAsNobody(t, "agent", "--repo", t.TempDir(), "--target", "embedded", "--state-dir", state)
+	if code != exitUsage || !strings.Contains(stderr, state+" is mode -rwxr-xr-x and cannot be made -rwx------") ||
+		!strings.Contains(stderr, "belongs to another user") {
+		t.Errorf("agent as nobody on root's state dir: exit %d, stderr %q; want %d and why", code, stderr, exitUsage)
+	}
 }
 
 // worldReadableDir is a temporary directory every user may enter.
