@@ -98,6 +98,10 @@ func New(loop *reconcile.Loop, target string, opts Options) *Agent {
 // serves a part of it (see Options.Listen).
 func (a *Agent) Handler() http.Handler { return a.handler }
 
+// TCPHandler is what Listen serves: the public routes, Pages, and the
+// control API only behind ControlToken.
+func (a *Agent) TCPHandler() http.Handler { return a.tcpHandler }
+
 // Reconcile asks for a reconcile now; bursts collapse into one.
 func (a *Agent) Reconcile() {
 	select {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -250,5 +251,27 @@ func TestTCPControlWithToken(t *testing.T) {
 				t.Errorf("response leaks the token: %q", body)
 			}
 		})
+	}
+}
+
+// TestTCPHandlerMatchesListen: TCPHandler, for embedding and tests, is the
+// handler Listen serves: pages answer, the control API does not.
+func TestTCPHandlerMatchesListen(t *testing.T) {
+	fail := false
+	opts := DefaultOptions()
+	opts.Pages = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "page") })
+	a, _ := newTestAgent(t, &fail, opts)
+	srv := httptest.NewServer(a.TCPHandler())
+	defer srv.Close()
+	if body := getBody(t, srv.URL+"/"); body != "page" {
+		t.Errorf("GET / = %q, want the page", body)
+	}
+	resp, err := http.Post(srv.URL+"/v1/reconcile", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound || len(a.trigger) != 0 {
+		t.Errorf("POST /v1/reconcile = %d (pending %d), want 404 and nothing pending", resp.StatusCode, len(a.trigger))
 	}
 }
