@@ -2,13 +2,10 @@ package agent
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -24,8 +21,9 @@ const SocketName = "jobsync.sock"
 type Options struct {
 	// Socket is the unix socket path for the local API ("" = none).
 	Socket string
-	// Listen is a TCP address for /healthz, /readyz, /metrics and /status
-	// ("" = none), e.g. ":8080".
+	// Listen is a TCP address for /healthz, /readyz, /metrics, /status,
+	// the signed webhooks and Pages ("" = none), e.g. ":8080". The control
+	// API (/v1/...) is not served there unless ControlToken is set.
 	Listen string
 	// Runtime is the embedded target's query/command side; nil for cluster.
 	Runtime Runtime
@@ -42,10 +40,21 @@ type Options struct {
 	Notifiers []Notifier
 	// ShutdownTimeout bounds the HTTP servers' graceful shutdown.
 	ShutdownTimeout time.Duration
+	// Pages is a read-only handler (the web view) served at "/" on Listen;
+	// nil = none. It is given GET and HEAD requests only, never one under /v1/.
+	Pages http.Handler
+	// ControlToken, when not empty, also serves the control API (/v1/...) on
+	// Listen, to requests with "Authorization: Bearer <ControlToken>". Empty:
+	// the control API is on the socket only.
+	ControlToken []byte
+	// HTTP bounds the servers: time per request, and connections on Listen.
+	HTTP HTTPLimits
 }
 
 // DefaultOptions returns options with no listeners and a 10 s shutdown.
-func DefaultOptions() Options { return Options{ShutdownTimeout: 10 * time.Second} }
+func DefaultOptions() Options {
+	return Options{ShutdownTimeout: 10 * time.Second, HTTP: DefaultHTTPLimits()}
+}
 
 // Agent runs a loop and serves its state.
 type Agent struct {
@@ -61,6 +70,10 @@ type Agent struct {
 	ready   bool
 	leading bool
 	handler http.Handler
+	// tcpHandler is what Listen serves: no control API without ControlToken.
+	tcpHandler http.Handler
+	// wrapListener, when set (by tests), wraps the TCP listener.
+	wrapListener func(net.Listener) net.Listener
 }
 
 // New returns an agent for loop, whose target is named target.
@@ -71,14 +84,23 @@ func New(loop *reconcile.Loop, target string, opts Options) *Agent {
 	if opts.Registry == nil {
 		opts.Registry = prometheus.NewRegistry()
 	}
+	if opts.HTTP == (HTTPLimits{}) {
+		opts.HTTP = DefaultHTTPLimits()
+	}
 	a := &Agent{loop: loop, target: target, opts: opts, trigger: make(chan struct{}, 1)}
 	a.metrics = newMetrics(opts.Registry, target)
 	a.handler = a.routes()
+	a.tcpHandler = a.tcpRoutes(a.handler)
 	return a
 }
 
-// Handler is the agent's HTTP API (the same on the socket and on Listen).
+// Handler is the agent's whole HTTP API, as served on the socket; Listen
+// serves a part of it (see Options.Listen).
 func (a *Agent) Handler() http.Handler { return a.handler }
+
+// TCPHandler is what Listen serves: the public routes, Pages, and the
+// control API only behind ControlToken.
+func (a *Agent) TCPHandler() http.Handler { return a.tcpHandler }
 
 // Reconcile asks for a reconcile now; bursts collapse into one.
 func (a *Agent) Reconcile() {
@@ -95,64 +117,44 @@ func (a *Agent) Ready() bool {
 	return a.ready
 }
 
-// Run serves the API and runs the loop until ctx ends; then it shuts the
-// servers down. A reconcile in progress finishes its stage first (the loop
-// checks ctx between stages).
+// Run serves the API and runs the loop until ctx ends or a server fails;
+// then it shuts the servers down. A reconcile in progress finishes its stage
+// first (the loop checks ctx between stages), with /healthz still served.
 func (a *Agent) Run(ctx context.Context) error {
-	var servers []*http.Server
-	var lis []net.Listener
-	if a.opts.Socket != "" {
-		l, err := listenUnix(a.opts.Socket)
-		if err != nil {
-			return err
-		}
-		lis = append(lis, l)
+	servers, err := a.listen()
+	if err != nil {
+		return err
 	}
-	if a.opts.Listen != "" {
-		l, err := net.Listen("tcp", a.opts.Listen)
-		if err != nil {
-			closeAll(lis)
-			return fmt.Errorf("listen %s: %w", a.opts.Listen, err)
-		}
-		lis = append(lis, l)
-	}
-	errc := make(chan error, len(lis)+1)
-	for _, l := range lis {
-		srv := &http.Server{Handler: a.handler, ReadHeaderTimeout: 10 * time.Second}
-		servers = append(servers, srv)
-		go func(l net.Listener) {
-			if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				errc <- fmt.Errorf("serve %s: %w", l.Addr(), err)
-			}
-		}(l)
+	g, gctx := newGroup(ctx)
+	for _, s := range servers {
+		g.Go(s.serve)
 	}
 	loopDone := make(chan struct{})
-	go func() {
+	g.Go(func() error {
 		defer close(loopDone)
-		if le := a.opts.LeaderElection; le != nil {
-			if err := a.runLeading(ctx, *le, func(lctx context.Context) { a.loop.Run(lctx, a.trigger, a.observe) }); err != nil {
-				errc <- err
-			}
-			return
-		}
-		a.setLeading(true)
-		a.loop.Run(ctx, a.trigger, a.observe)
-	}()
-	var err error
-	select {
-	case <-ctx.Done():
-	case err = <-errc:
-	}
-	<-loopDone
-	sctx, cancel := context.WithTimeout(context.Background(), a.opts.ShutdownTimeout)
-	defer cancel()
-	for _, s := range servers {
-		_ = s.Shutdown(sctx)
-	}
+		return a.runLoop(gctx)
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		<-loopDone
+		a.shutdown(servers)
+		return nil
+	})
+	err = g.Wait()
 	if a.opts.Socket != "" {
 		_ = os.Remove(a.opts.Socket)
 	}
 	return err
+}
+
+// runLoop runs the loop until ctx ends, or while this replica leads.
+func (a *Agent) runLoop(ctx context.Context) error {
+	if le := a.opts.LeaderElection; le != nil {
+		return a.runLeading(ctx, *le, func(lctx context.Context) { a.loop.Run(lctx, a.trigger, a.observe) })
+	}
+	a.setLeading(true)
+	a.loop.Run(ctx, a.trigger, a.observe)
+	return nil
 }
 
 // observe logs and measures one attempt.
@@ -178,34 +180,6 @@ func (a *Agent) observe(at reconcile.Attempt) {
 		} else if !o.Done && o.Reason != "" {
 			log.Info("object deferred", "object", o.Change.Ref.String(), "reason", o.Reason)
 		}
-	}
-}
-
-// listenUnix listens on path, replacing a stale socket left by a crash but
-// refusing to steal one that a running agent still answers on.
-func listenUnix(path string) (net.Listener, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("socket dir: %w", err)
-	}
-	if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
-		c.Close()
-		return nil, fmt.Errorf("socket %s: another agent is running on this state directory", path)
-	}
-	_ = os.Remove(path)
-	l, err := net.Listen("unix", path)
-	if err != nil {
-		return nil, fmt.Errorf("listen %s: %w", path, err)
-	}
-	if err := os.Chmod(path, 0o600); err != nil {
-		l.Close()
-		return nil, fmt.Errorf("socket %s: %w", path, err)
-	}
-	return l, nil
-}
-
-func closeAll(ls []net.Listener) {
-	for _, l := range ls {
-		l.Close()
 	}
 }
 

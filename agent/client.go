@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -20,7 +21,8 @@ var ErrNotRunning = errors.New("no agent running on this state directory")
 
 // Client talks to a running agent over its unix socket.
 type Client struct {
-	http *http.Client
+	socket string
+	http   *http.Client
 }
 
 // NewClient returns a client for the socket at path.
@@ -29,7 +31,7 @@ func NewClient(socket string) *Client {
 		var d net.Dialer
 		return d.DialContext(ctx, "unix", socket)
 	}}
-	return &Client{http: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
+	return &Client{socket: socket, http: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
 }
 
 // Status returns the agent's status.
@@ -90,7 +92,12 @@ func (c *Client) do(ctx context.Context, method, path string, want int, out any)
 	resp, err := c.http.Do(req)
 	if err != nil {
 		var op *net.OpError
-		if errors.As(err, &op) {
+		switch {
+		case errors.As(err, &op) && errors.Is(op.Err, os.ErrPermission):
+			// The socket (0600) or the state directory (0700) is another
+			// user's: an agent may well be running.
+			return fmt.Errorf("agent socket %s: %w: it is another user's (the agent's); run this command as that user", c.socket, op.Err)
+		case errors.As(err, &op):
 			return fmt.Errorf("%w (%v)", ErrNotRunning, op.Err)
 		}
 		return err

@@ -29,8 +29,18 @@ type Runtime interface {
 // API answers 404.
 var ErrNotFound = errors.New("not found")
 
+// routes is the whole API, as served on the socket.
 func (a *Agent) routes() http.Handler {
 	mux := http.NewServeMux()
+	a.publicRoutes(mux)
+	a.controlRoutes(mux)
+	return mux
+}
+
+// publicRoutes are served on the socket and on Listen: health, metrics,
+// status and the signed webhooks; nothing here changes the agent's state
+// but a webhook's reconcile.
+func (a *Agent) publicRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", a.readyz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.opts.Registry, promhttp.HandlerOpts{}))
@@ -41,13 +51,18 @@ func (a *Agent) routes() http.Handler {
 		}
 		writeJSON(w, a.statusReport())
 	})
+	if a.opts.Webhook != nil {
+		mux.Handle("POST /hooks/{kind}", newWebhook(*a.opts.Webhook, a.Reconcile))
+	}
+}
+
+// controlRoutes are the control API, under /v1/ (controlPrefix): served on
+// the socket, and on Listen only behind Options.ControlToken.
+func (a *Agent) controlRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /v1/reconcile", func(w http.ResponseWriter, _ *http.Request) {
 		a.Reconcile()
 		w.WriteHeader(http.StatusAccepted)
 	})
-	if a.opts.Webhook != nil {
-		mux.Handle("POST /hooks/{kind}", newWebhook(*a.opts.Webhook, a.Reconcile))
-	}
 	if rt := a.opts.Runtime; rt != nil {
 		mux.HandleFunc("GET /v1/cronjobs", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, rt.CronJobs()) })
 		mux.HandleFunc("GET /v1/jobs", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, rt.Jobs()) })
@@ -57,7 +72,6 @@ func (a *Agent) routes() http.Handler {
 		mux.HandleFunc("POST /v1/cronjobs/{namespace}/{name}/suspend", a.suspendCronJob(true))
 		mux.HandleFunc("POST /v1/cronjobs/{namespace}/{name}/resume", a.suspendCronJob(false))
 	}
-	return mux
 }
 
 func (a *Agent) readyz(w http.ResponseWriter, _ *http.Request) {

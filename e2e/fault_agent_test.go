@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/jobsync/jobsync/agent"
+	"github.com/jobsync/jobsync/internal/nettest"
 	"github.com/jobsync/jobsync/internal/procstat"
 )
 
@@ -308,13 +309,5 @@ func pollEvery(t testing.TB, interval, timeout time.Duration, what string, cond 
 	}
 }
 
-// freeAddr returns a loopback address that was free a moment ago.
-func freeLoopbackAddr(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
+// freeLoopbackAddr returns a loopback address that was free a moment ago.
+func freeLoopbackAddr(t testing.TB) string { return nettest.FreeLoopbackAddr(t) }

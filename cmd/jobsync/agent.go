@@ -15,6 +15,7 @@ import (
 	"k8s.io/client-go/tools/leaderelection"
 
 	"github.com/jobsync/jobsync/agent"
+	"github.com/jobsync/jobsync/internal/privdir"
 	"github.com/jobsync/jobsync/reconcile"
 )
 
@@ -29,6 +30,7 @@ type agentFlags struct {
 	allowEmpty                                                 bool
 	logFormat, logLevel                                        string
 	webhookSecretFile                                          string
+	controlTokenFile                                           string
 	notifyURL, notifySecretFile                                string
 	leaderElect                                                bool
 	leaseName, identity                                        string
@@ -82,7 +84,8 @@ JOBSYNC_ and the flag name in upper case, dashes as underscores
 	fl.Float64Var(&f.jitter, "jitter", 0.1, "random extra delay, as a fraction of --interval")
 	fl.DurationVar(&f.debounce, "debounce", time.Second, "pushes (webhooks, jobsync reconcile) within this long of the last reconcile's start join one reconcile")
 	fl.BoolVar(&f.allowEmpty, "allow-empty", false, "allow a revision that renders no objects (prunes everything)")
-	fl.StringVar(&f.listen, "listen", "", "TCP address for /healthz, /readyz, /metrics, /status and /hooks/* (e.g. :8080)")
+	fl.StringVar(&f.listen, "listen", "", "TCP address for /healthz, /readyz, /metrics, /status and /hooks/* (e.g. :8080); the control API (/v1/...) stays on the unix socket")
+	fl.StringVar(&f.controlTokenFile, "control-token-file", "", "file with a bearer token; also serves the control API (/v1/...) on --listen to requests with \"Authorization: Bearer <token>\"")
 	fl.StringVar(&f.webhookSecretFile, "webhook-secret-file", "", "file with the webhook secret; enables /hooks/github, /hooks/gitlab, /hooks/generic")
 	fl.StringVar(&f.notifyURL, "notify-url", "", "POST a JSON notification here when a revision is applied or fails")
 	fl.StringVar(&f.notifySecretFile, "notify-secret-file", "", "file with the HMAC key that signs notifications (X-Jobsync-Signature-256)")
@@ -109,7 +112,7 @@ func runAgent(parent context.Context, s streams, f agentFlags) error {
 	if f.repo == "" {
 		return withCode(exitUsage, fmt.Errorf("--repo is required: a Git URL or a local path"))
 	}
-	if err := os.MkdirAll(f.stateDir, 0o700); err != nil {
+	if err := privdir.Dir(f.stateDir); err != nil {
 		return withCode(exitUsage, fmt.Errorf("state directory: %w", err))
 	}
 	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
@@ -176,6 +179,16 @@ func (f agentFlags) agentOptions(log *slog.Logger, tgt *openedTarget) (agent.Opt
 		wo := agent.DefaultWebhookOptions()
 		wo.Secret = secret
 		ao.Webhook = &wo
+	}
+	if f.controlTokenFile != "" {
+		if f.listen == "" {
+			return ao, fmt.Errorf("--control-token-file needs --listen: the socket needs no token")
+		}
+		token, err := readSecretFile(f.controlTokenFile, "--control-token-file")
+		if err != nil {
+			return ao, err
+		}
+		ao.ControlToken = token
 	}
 	if f.notifyURL != "" {
 		n := &agent.WebhookNotifier{URL: f.notifyURL}

@@ -11,6 +11,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
 
+	"github.com/jobsync/jobsync/internal/privdir"
 	"github.com/jobsync/jobsync/reconcile"
 )
 
@@ -105,8 +106,8 @@ func OpenStore(dir string, opts StoreOptions) (*Store, error) {
 		if _, err := os.Stat(path); err != nil {
 			return nil, fmt.Errorf("state store %s: %w", path, err)
 		}
-	} else if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("state store: create %s: %w", dir, err)
+	} else if err := privdir.Dir(dir); err != nil {
+		return nil, fmt.Errorf("state store: %w", err)
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout, ReadOnly: opts.ReadOnly, FreelistType: bolt.FreelistMapType, NoFreelistSync: true})
 	if errors.Is(err, bolterrors.ErrTimeout) {
@@ -114,6 +115,13 @@ func OpenStore(dir string, opts StoreOptions) (*Store, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("state store %s: %w", path, err)
+	}
+	if !opts.ReadOnly {
+		// bolt.Open's mode is for a new file, less the umask.
+		if err := privdir.File(path); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("state store: %w", err)
+		}
 	}
 	s := &Store{db: db, opts: opts}
 	if err := s.init(); err != nil {

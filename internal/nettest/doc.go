@@ -1,0 +1,2 @@
+// Package nettest holds network helpers for tests that run real servers.
+package nettest
