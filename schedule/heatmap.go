@@ -42,6 +42,19 @@ func (h *Heatmap) Max() int {
 	return m
 }
 
+// Min is the smallest non-empty cell of h (0 when every cell is empty).
+func (h *Heatmap) Min() int {
+	m := 0
+	for d := range h.Runs {
+		for _, n := range h.Runs[d] {
+			if n > 0 && (m == 0 || n < m) {
+				m = n
+			}
+		}
+	}
+	return m
+}
+
 // WeekStart returns the Monday 00:00, on zone's wall clock, of the week that
 // holds t.
 func WeekStart(t time.Time, zone *time.Location) time.Time {

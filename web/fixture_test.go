@@ -43,7 +43,8 @@ func (v *memView) Runs(ns, name string, limit int) []fleet.Run {
 }
 
 var (
-	genSchedules = []string{"*/15 * * * *", "0 * * * *", "30 2 * * *", "0 9 * * 1-5", "5 0 * * 0", "@daily", "17 */6 * * *", "0 12 1 * *"}
+	// genHours are the hours daily jobs pick: most at night, a pile at 02h.
+	genHours = []int{0, 0, 1, 2, 2, 2, 2, 3, 3, 4, 5, 6, 7, 9, 12, 18, 22, 23}
 	genZones     = []string{"", "UTC", "America/New_York", "Europe/Paris", "Asia/Kolkata", "Australia/Sydney"}
 	genReasons   = []string{"BackoffLimitExceeded", "DeadlineExceeded", "OOMKilled", "exit code 3"}
 )
@@ -57,7 +58,7 @@ func genFleet(n int) *memView {
 	for i := range n {
 		c := fleet.CronJob{Namespace: fmt.Sprintf("team-%d", i%10), Name: fmt.Sprintf("job-%05d", i),
 			Labels:   map[string]string{"team": fmt.Sprintf("t%d", i%10), "tier": []string{"batch", "report", "backup"}[i%3]},
-			Schedule: genSchedules[i%len(genSchedules)], TimeZone: genZones[i%len(genZones)],
+			Schedule: genSchedule(i), TimeZone: genZones[i%len(genZones)],
 			Origin: fmt.Sprintf("apps/team-%d/cronjobs.yaml:%d", i%10, 1+(i/10)*30)}
 		runs := genRuns(rng, c, 40, i%12 == 0)
 		c.Recent = slices.Clone(runs[:20])
@@ -83,6 +84,22 @@ func genFleet(n int) *memView {
 		return strings.Compare(a.Namespace+"/"+a.Name, b.Namespace+"/"+b.Name)
 	})
 	return v
+}
+
+// genSchedule gives CronJob i a schedule: a few every 15 minutes or hourly,
+// some on weekdays, most daily at a night hour.
+func genSchedule(i int) string {
+	switch {
+	case i%40 == 7:
+		return "*/15 * * * *"
+	case i%20 == 5:
+		return fmt.Sprintf("%d * * * *", i%60)
+	case i%9 == 4:
+		return fmt.Sprintf("0 %d * * 1-5", 8+i%3)
+	case i%50 == 9:
+		return "30 2 * * *"
+	}
+	return fmt.Sprintf("%d %d * * *", (i*7)%60, genHours[i%len(genHours)])
 }
 
 // genRuns makes count hourly runs, newest first; the newest fails when

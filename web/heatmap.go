@@ -8,14 +8,13 @@ import (
 	"image/color"
 	"image/png"
 	"io"
-	"math"
 
 	"github.com/jobsync/jobsync/schedule"
 )
 
 // Heat map geometry, shared by the SVG and the PNG.
 const (
-	hmLeft   = 44
+	hmLeft   = 54
 	hmTop    = 40
 	hmCellW  = 34
 	hmCellH  = 24
@@ -30,14 +29,18 @@ const (
 
 var weekdays = [7]string{"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"}
 
-// heatColor is the fill of a cell with n runs when the busiest has peak: white
-// for none, then light to dark blue on a square-root scale (a few busy hours
-// do not wash the rest out).
-func heatColor(n, peak int) color.RGBA {
+// heatColor is the fill of a cell with n runs when the quietest non-empty
+// cell has low and the busiest peak: light grey for none, then light to dark
+// blue, linear from low to peak (a fleet with every-15-minute jobs has no
+// quiet hour; what matters is where runs pile up above that floor).
+func heatColor(n, low, peak int) color.RGBA {
 	if n == 0 || peak == 0 {
 		return color.RGBA{0xf4, 0xf6, 0xf8, 0xff}
 	}
-	f := math.Sqrt(float64(n) / float64(peak))
+	f := 1.0
+	if peak > low {
+		f = 0.12 + 0.88*float64(n-low)/float64(peak-low)
+	}
 	lerp := func(a, b uint8) uint8 { return uint8(float64(a) + (float64(b)-float64(a))*f) }
 	return color.RGBA{lerp(0xd6, 0x08), lerp(0xe6, 0x30), lerp(0xf5, 0x6b), 0xff}
 }
@@ -52,9 +55,9 @@ func WriteHeatmapSVG(w io.Writer, h *schedule.Heatmap, link func(day, hour int) 
 }
 
 func writeHeatmapSVG(w *bufio.Writer, h *schedule.Heatmap, link func(day, hour int) string) {
-	peak := h.Max()
+	low, peak := h.Min(), h.Max()
 	zone := html.EscapeString(h.Zone.String())
-	fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="11" role="img" aria-label="runs starting per hour">`,
+	fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" style="font-family:sans-serif;font-size:11px" role="img" aria-label="runs starting per hour">`,
 		HeatmapWidth, HeatmapHeight, HeatmapWidth, HeatmapHeight)
 	fmt.Fprintf(w, "\n<text x=\"%d\" y=\"14\" font-size=\"13\" font-weight=\"bold\">Runs starting per hour, week of %s (%s): %d runs, busiest hour %d</text>\n",
 		hmLeft, h.Start.Format("2006-01-02"), zone, h.Total, peak)
@@ -66,17 +69,17 @@ func writeHeatmapSVG(w *bufio.Writer, h *schedule.Heatmap, link func(day, hour i
 		day := h.Start.AddDate(0, 0, d)
 		fmt.Fprintf(w, "<text x=\"4\" y=\"%d\" fill=\"#555\">%s %02d</text>\n", y+hmCellH/2+4, weekdays[d], day.Day())
 		for hr := range 24 {
-			writeHeatCell(w, h, d, hr, peak, zone, link)
+			writeHeatCell(w, h, d, hr, low, peak, zone, link)
 		}
 	}
 	fmt.Fprintf(w, "<text x=\"%d\" y=\"%d\" fill=\"#555\">hours in %s; darker is busier</text>\n</svg>\n", hmLeft, hmTop+7*hmCellH+18, zone)
 }
 
 // writeHeatCell draws one cell with its count and a tooltip.
-func writeHeatCell(w *bufio.Writer, h *schedule.Heatmap, d, hr, peak int, zone string, link func(day, hour int) string) {
+func writeHeatCell(w *bufio.Writer, h *schedule.Heatmap, d, hr, low, peak int, zone string, link func(day, hour int) string) {
 	n := h.Runs[d][hr]
 	x, y := hmLeft+hr*hmCellW, hmTop+d*hmCellH
-	c := heatColor(n, peak)
+	c := heatColor(n, low, peak)
 	if link != nil {
 		fmt.Fprintf(w, `<a href="%s">`, html.EscapeString(link(d, hr)))
 	}
@@ -84,7 +87,7 @@ func writeHeatCell(w *bufio.Writer, h *schedule.Heatmap, d, hr, peak int, zone s
 		d, hr, n, x, y, hmCellW, hmCellH, c.R, c.G, c.B, weekdays[d], hr, hr, zone, n, len(h.Entries[d][hr]))
 	if n > 0 {
 		fill := "#123"
-		if float64(n) > float64(peak)*0.35 {
+		if c.R < 0x80 {
 			fill = "#fff"
 		}
 		fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle" font-size="10" fill="%s" pointer-events="none">%d</text>`, x+hmCellW/2, y+hmCellH/2+4, fill, n)
@@ -101,10 +104,10 @@ func WriteHeatmapPNG(w io.Writer, h *schedule.Heatmap) error {
 	for i := range img.Pix {
 		img.Pix[i] = 0xff
 	}
-	peak := h.Max()
+	low, peak := h.Min(), h.Max()
 	for d := range 7 {
 		for hr := range 24 {
-			c := heatColor(h.Runs[d][hr], peak)
+			c := heatColor(h.Runs[d][hr], low, peak)
 			x0, y0 := hmLeft+hr*hmCellW, hmTop+d*hmCellH
 			for y := y0 + 1; y < y0+hmCellH-1; y++ {
 				for x := x0 + 1; x < x0+hmCellW-1; x++ {

@@ -8,7 +8,8 @@ import (
 	"github.com/jobsync/jobsync/fleet"
 )
 
-// Sparkline geometry: one bar per run, newest on the right.
+// Sparkline geometry: one bar per run, newest on the right (stroke from
+// the bottom, 16, up).
 const (
 	sparkBars   = 20
 	sparkBarW   = 4
@@ -46,7 +47,7 @@ func newSparkline(runs []fleet.Run) sparkline {
 		case fleet.ResultRunning:
 			b = &running
 		}
-		bar(b, x, sparkHeight-h, sparkBarW-1, h)
+		stroke(b, x+1, sparkHeight-h)
 		x += sparkBarW
 	}
 	sl := sparkline{OK: ok.String(), Fail: fail.String(), Running: running.String()}
@@ -56,19 +57,13 @@ func newSparkline(runs []fleet.Run) sparkline {
 	return sl
 }
 
-// bar appends a w×h rectangle at x,y to an SVG path.
-func bar(b *strings.Builder, x, y, w, h int) {
+// stroke appends a vertical line from the bottom up to y at x to an SVG path
+// (drawn with a stroke as wide as a bar: half the bytes of a rectangle).
+func stroke(b *strings.Builder, x, y int) {
 	b.WriteByte('M')
 	b.WriteString(strconv.Itoa(x))
-	b.WriteByte(' ')
+	b.WriteString(" 16V")
 	b.WriteString(strconv.Itoa(y))
-	b.WriteString("h")
-	b.WriteString(strconv.Itoa(w))
-	b.WriteString("v")
-	b.WriteString(strconv.Itoa(h))
-	b.WriteString("h-")
-	b.WriteString(strconv.Itoa(w))
-	b.WriteString("z")
 }
 
 // Chart geometry of the CronJob page.
@@ -145,6 +140,13 @@ func newTimeline(runs []fleet.Run, now time.Time) timeline {
 		}
 		tl.Bars = append(tl.Bars, b)
 	}
+	used := 1
+	for _, e := range laneEnd[1:] {
+		if e > 0 {
+			used++
+		}
+	}
+	tl.Height = used*laneH + 24
 	for i := range 5 {
 		t := from.Add(now.Sub(from) * time.Duration(i) / 4)
 		tl.Ticks = append(tl.Ticks, tick{X: xOf(t), Label: t.UTC().Format("01-02 15:04")})
