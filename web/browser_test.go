@@ -99,7 +99,9 @@ type domCheck struct {
 	count int
 }
 
-func dom(pattern string, count int) domCheck { return domCheck{re: regexp.MustCompile(pattern), count: count} }
+func dom(pattern string, count int) domCheck {
+	return domCheck{re: regexp.MustCompile(pattern), count: count}
+}
 
 var browserCases = []browserCase{
 	{name: "fleet", path: "/", dom: []domCheck{
