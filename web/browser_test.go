@@ -120,7 +120,7 @@ var browserCases = []browserCase{
 		dom(`&lt;script&gt;alert\(1\)&lt;/script&gt;`, 1),
 	}, colours: []colour{logBlack}},
 	{name: "schedule", path: "/schedule?tz=UTC&week=2027-03-08&cell=0-0", dom: []domCheck{
-		dom(`<rect class="cell"`, 7*24), dom(`<table id="cell-cronjobs">`, 1), dom(`<td><a href="/cronjobs/`, 1000),
+		dom(`<rect class="cell"`, 7*24), dom(`<table id="cell-cronjobs">`, 1), dom(`<td><a href="/cronjobs/`, 900),
 	}, colours: []colour{peakBlue, headerBlue}},
 	{name: "revision", path: "/revision", dom: []domCheck{
 		dom(`apps/team-3/cronjobs.yaml:42`, 1), dom(`<table id="changes">`, 1), dom(`image-tag-mutable`, 1),
