@@ -42,6 +42,9 @@ type Options struct {
 	Notifiers []Notifier
 	// ShutdownTimeout bounds the HTTP servers' graceful shutdown.
 	ShutdownTimeout time.Duration
+	// Pages, when set, is a read-only handler (the web view, package web)
+	// served for GET at "/" and every path the API does not take.
+	Pages http.Handler
 }
 
 // DefaultOptions returns options with no listeners and a 10 s shutdown.

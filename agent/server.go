@@ -45,6 +45,9 @@ func (a *Agent) routes() http.Handler {
 		a.Reconcile()
 		w.WriteHeader(http.StatusAccepted)
 	})
+	if a.opts.Pages != nil {
+		mux.Handle("GET /", a.opts.Pages)
+	}
 	if a.opts.Webhook != nil {
 		mux.Handle("POST /hooks/{kind}", newWebhook(*a.opts.Webhook, a.Reconcile))
 	}
