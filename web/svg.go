@@ -102,7 +102,7 @@ type tick struct {
 // newTimeline places runs (any order) on a time axis that ends at now; runs
 // that overlap go to separate lanes.
 func newTimeline(runs []fleet.Run, now time.Time) timeline {
-	tl := timeline{Width: chartW, Height: maxLanes*laneH + 24, To: now}
+	tl := timeline{Width: chartW + 40, Height: maxLanes*laneH + 24, To: now} // room for the last tick's label
 	if len(runs) == 0 {
 		return tl
 	}
