@@ -140,21 +140,26 @@ func (s *server) schedulePage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) scheduleSVG(w http.ResponseWriter, r *http.Request) {
-	q, err := parseScheduleQuery(r.URL.Query(), s.opts.Now())
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
+	if h := s.queryHeatmap(w, r); h != nil {
+		w.Header().Set("Content-Type", "image/svg+xml")
+		_ = WriteHeatmapSVG(w, h, nil) // the client went away; nothing to tell it
 	}
-	w.Header().Set("Content-Type", "image/svg+xml")
-	_ = WriteHeatmapSVG(w, HeatmapOf(s.opts.View.CronJobs(), q.Week, q.Zone), nil)
 }
 
 func (s *server) schedulePNG(w http.ResponseWriter, r *http.Request) {
+	if h := s.queryHeatmap(w, r); h != nil {
+		w.Header().Set("Content-Type", "image/png")
+		_ = WriteHeatmapPNG(w, h)
+	}
+}
+
+// queryHeatmap computes the heat map the query asks for, or answers 400 and
+// returns nil.
+func (s *server) queryHeatmap(w http.ResponseWriter, r *http.Request) *schedule.Heatmap {
 	q, err := parseScheduleQuery(r.URL.Query(), s.opts.Now())
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
+		return nil
 	}
-	w.Header().Set("Content-Type", "image/png")
-	_ = WriteHeatmapPNG(w, HeatmapOf(s.opts.View.CronJobs(), q.Week, q.Zone))
+	return HeatmapOf(s.opts.View.CronJobs(), q.Week, q.Zone)
 }
