@@ -39,6 +39,14 @@ func chromium(t testing.TB) string {
 // runChromium runs headless Chromium once with args and returns its stdout.
 func runChromium(t testing.TB, bin string, args ...string) []byte {
 	t.Helper()
+	out, _ := runChromiumCPU(t, bin, args...)
+	return out
+}
+
+// runChromiumCPU is runChromium that also returns the CPU time (user and
+// system) of the browser's processes.
+func runChromiumCPU(t testing.TB, bin string, args ...string) ([]byte, time.Duration) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	base := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
@@ -49,7 +57,7 @@ func runChromium(t testing.TB, bin string, args ...string) []byte {
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("chromium %s: %v\n%s", strings.Join(args, " "), err, errb.String())
 	}
-	return out.Bytes()
+	return out.Bytes(), cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 }
 
 // colour is an sRGB colour a screenshot must show at least Min pixels of.
