@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 
@@ -51,7 +52,7 @@ func (s *server) cronJobPage(w http.ResponseWriter, r *http.Request) {
 			d.Failures++
 		}
 		if d.HasLogs {
-			row.LogsHref = cronPath(ns, name) + "/runs/" + run.Job + "/logs"
+			row.LogsHref = cronPath(ns, name) + "/runs/" + url.PathEscape(run.Job) + "/logs"
 		}
 		d.Runs = append(d.Runs, row)
 	}

@@ -75,8 +75,12 @@ func TestReadOnly(t *testing.T) {
 			}
 		}
 	}
-	if rec := get(t, h, http.MethodHead, "/"); rec.Code != http.StatusOK {
+	rec := get(t, h, http.MethodHead, "/")
+	if rec.Code != http.StatusOK {
 		t.Errorf("HEAD /: %d, want 200", rec.Code)
+	}
+	if csp := rec.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") {
+		t.Errorf("Content-Security-Policy %q: want default-src 'none' (the pages run no script)", csp)
 	}
 }
 
