@@ -43,6 +43,7 @@ func BenchmarkFleetPage5000(b *testing.B) {
 func BenchmarkSchedulePage5000(b *testing.B) {
 	h := New(testOptions(genFleet(fleetSize)))
 	req := httptest.NewRequest(http.MethodGet, "/schedule?cell=0-2", nil)
+	cpu0 := cpuTime(b)
 	for b.Loop() {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
@@ -51,6 +52,7 @@ func BenchmarkSchedulePage5000(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/page")
+	b.ReportMetric(float64((cpuTime(b)-cpu0).Milliseconds())/float64(b.N), "cpu-ms/page")
 }
 
 // BenchmarkBrowserFleetPage5000 is the browser side of the fleet page of

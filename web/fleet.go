@@ -224,15 +224,17 @@ func rowsHTML(rows []fleetRow) template.HTML {
 		esc(r.LastSuccess)
 		b.WriteString(`</td><td>`)
 		esc(r.NextRun)
-		b.WriteString(`</td><td><svg class="spark" width="80" height="16"><title>`)
+		b.WriteString(`</td><td title="`)
 		esc(r.Spark.Title)
-		b.WriteString(`</title><path class="ok" d="`)
-		b.WriteString(r.Spark.OK) // digits, M and V only
-		b.WriteString(`"/><path class="fail" d="`)
-		b.WriteString(r.Spark.Fail)
-		b.WriteString(`"/><path class="run" d="`)
-		b.WriteString(r.Spark.Running)
-		b.WriteString("\"/></svg></td></tr>\n")
+		b.WriteString(`"><svg class="spark" width="80" height="16">`)
+		for _, p := range [...]struct{ class, d string }{{"ok", r.Spark.OK}, {"fail", r.Spark.Fail}, {"run", r.Spark.Running}} {
+			if p.d != "" { // fewer elements for the browser to lay out
+				b.WriteString(`<path class="` + p.class + `" d="`)
+				b.WriteString(p.d) // digits, M and V only
+				b.WriteString(`"/>`)
+			}
+		}
+		b.WriteString("</svg></td></tr>\n")
 	}
 	return template.HTML(b.String()) // every text escaped above
 }
