@@ -119,3 +119,30 @@ func TestPodLogs(t *testing.T) {
 		t.Errorf("logs of other-1 by label: %+v", srcs)
 	}
 }
+
+// TestPagesOverObjectsView serves the pages over ObjectsView, with a CronJob
+// that has no run yet.
+func TestPagesOverObjectsView(t *testing.T) {
+	t0 := time.Date(2027, 3, 10, 10, 0, 0, 0, time.UTC)
+	src := objects{cjs: []batchv1.CronJob{
+		{ObjectMeta: metav1.ObjectMeta{Namespace: "batch", Name: "fresh"}, Spec: batchv1.CronJobSpec{Schedule: "30 2 * * *", TimeZone: ptr.To("America/New_York")}},
+		{ObjectMeta: metav1.ObjectMeta{Namespace: "batch", Name: "report"}, Spec: batchv1.CronJobSpec{Schedule: "0 * * * *"}},
+	}, jobs: []batchv1.Job{testJob("report-1", "report", t0, batchv1.JobFailed, "DeadlineExceeded", false)}}
+	o := DefaultOptions()
+	o.View, o.Now = ObjectsView(src, func() time.Time { return t0 }), func() time.Time { return t0 }
+	h := New(o)
+	for target, want := range map[string]string{
+		"/":                                  "Failing",
+		"/cronjobs/batch/fresh":              "No runs yet.",
+		"/cronjobs/batch/report":             "DeadlineExceeded",
+		"/schedule?week=2027-03-08&cell=0-7": `href="/cronjobs/batch/fresh"`,
+		"/revision":                          "none yet",
+	} {
+		rec := get(t, h, "GET", target)
+		if rec.Code != 200 || !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("GET %s: %d, want 200 with %q", target, rec.Code, want)
+			continue
+		}
+		assertValidHTML(t, rec.Body.Bytes())
+	}
+}
