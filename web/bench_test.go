@@ -3,19 +3,20 @@ package web
 import (
 	"net/http"
 	"net/http/httptest"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jobsync/jobsync/internal/procstat"
 )
 
 // cpuTime is the CPU time (user + system) this process has used so far: on
 // a loaded machine it says what a page costs better than the wall clock.
 func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+	d, err := procstat.CPUTime()
+	if err != nil {
 		b.Fatal(err)
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return d
 }
 
 // BenchmarkFleetPage5000 is the server side of the fleet page of 5,000
