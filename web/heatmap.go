@@ -59,6 +59,8 @@ func writeHeatmapSVG(w *bufio.Writer, h *schedule.Heatmap, link func(day, hour i
 	zone := html.EscapeString(h.Zone.String())
 	fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" style="font-family:sans-serif;font-size:11px" role="img" aria-label="runs starting per hour">`,
 		HeatmapWidth, HeatmapHeight, HeatmapWidth, HeatmapHeight)
+	// A white ground: the picture stays readable in a dark-mode PR comment.
+	fmt.Fprintf(w, "\n<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>", HeatmapWidth, HeatmapHeight)
 	fmt.Fprintf(w, "\n<text x=\"%d\" y=\"14\" font-size=\"13\" font-weight=\"bold\">Runs starting per hour, week of %s (%s): %d runs, busiest hour %d</text>\n",
 		hmLeft, h.Start.Format("2006-01-02"), zone, h.Total, peak)
 	for hr := range 24 {
