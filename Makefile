@@ -1,5 +1,5 @@
 # jobsync — make targets. Everything here needs only Go (and, for `test`, the
-# tools .ci/run installs: git, sshd, etcd).
+# tools .ci/run installs: git, sshd, etcd, and chromium and tidy for the web view).
 #
 #   make run     build, then run the agent on examples/ with the embedded target
 #   make test    go vet + every test (builds the e2e control plane once, cached)

@@ -326,3 +326,26 @@ func TestNotifications(t *testing.T) {
 		t.Fatalf("notifications: %+v", got)
 	}
 }
+
+func TestPagesMountedAtRoot(t *testing.T) {
+	fail := false
+	opts := DefaultOptions()
+	opts.Pages = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "page "+r.URL.Path) })
+	a, _ := newTestAgent(t, &fail, opts)
+	h := a.Handler()
+	for _, tc := range []struct {
+		method, path, body string
+		code               int
+	}{
+		{http.MethodGet, "/", "page /", http.StatusOK},
+		{http.MethodGet, "/cronjobs/ns/x", "page /cronjobs/ns/x", http.StatusOK},
+		{http.MethodGet, "/healthz", "ok\n", http.StatusOK},
+		{http.MethodPost, "/", "", http.StatusMethodNotAllowed},
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(tc.method, tc.path, nil))
+		if rec.Code != tc.code || (tc.body != "" && rec.Body.String() != tc.body) {
+			t.Errorf("%s %s: %d %q, want %d %q", tc.method, tc.path, rec.Code, rec.Body.String(), tc.code, tc.body)
+		}
+	}
+}

@@ -143,6 +143,7 @@ func runAgent(parent context.Context, s streams, f agentFlags) error {
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
+	ao.Pages = webPages(loop, tgt)
 	a := agent.New(loop, tgt.name, ao)
 	// 4. SIGHUP reconciles now.
 	hup := make(chan os.Signal, 1)

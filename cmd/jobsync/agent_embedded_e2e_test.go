@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -138,6 +141,26 @@ func startE2EAgent(t testing.TB, files map[string]string) *e2eAgent {
 	return a
 }
 
+// page GETs a page of the agent's web view over its socket.
+func (a *e2eAgent) page(path string) string {
+	a.t.Helper()
+	socket := filepath.Join(a.state, agent.SocketName)
+	c := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "unix", socket)
+		}}}
+	resp, err := c.Get("http://agent" + path)
+	if err != nil {
+		a.t.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		a.t.Fatalf("GET %s: %d %v: %s", path, resp.StatusCode, err, body)
+	}
+	return string(body)
+}
+
 // cli runs one jobsync command against the agent's state directory.
 func (a *e2eAgent) cli(args ...string) string {
 	a.t.Helper()
@@ -241,6 +264,16 @@ func TestAgentEmbeddedE2E(t *testing.T) {
 	a.eventually("a scheduled Job of tick completed", func() bool { first = a.completed(scheduled); return first != nil })
 	if out := a.cli("logs", "-n", "e2e", first.Name); !strings.Contains(out, "tick v1 hello from "+first.Name+"-") {
 		t.Fatalf("logs of %s: %q", first.Name, out)
+	}
+	// The web view shows the CronJob, its run and the run's logs.
+	if page := a.page("/cronjobs/e2e/tick"); !strings.Contains(page, first.Name) || !strings.Contains(page, "Succeeded") {
+		t.Fatalf("web page of tick lacks its run %s:\n%.2000s", first.Name, page)
+	}
+	if page := a.page("/cronjobs/e2e/tick/runs/" + first.Name + "/logs"); !strings.Contains(page, "tick v1 hello from "+first.Name+"-") {
+		t.Fatalf("web logs of %s:\n%.2000s", first.Name, page)
+	}
+	if page := a.page("/revision"); !strings.Contains(page, a.repo.Head()) {
+		t.Fatalf("web revision page lacks %s:\n%.2000s", a.repo.Head(), page)
 	}
 	// Slots keep coming every 2 s (within the minute they map to that Job).
 	seen := lastSchedule(a.cronJob())

@@ -13,6 +13,7 @@ import (
 
 	"github.com/jobsync/jobsync/render"
 	"github.com/jobsync/jobsync/schedule"
+	"github.com/jobsync/jobsync/web"
 )
 
 func init() { register(newScheduleCmd) }
@@ -22,10 +23,14 @@ type scheduleOptions struct {
 	count  int
 	from   string
 	pileup bool
+	// svg and png print the week's heat map instead of the text; tz is its
+	// display zone.
+	svg, png bool
+	tz       string
 }
 
 func newScheduleCmd(s streams) *cobra.Command {
-	o := scheduleOptions{count: 5, pileup: true}
+	o := scheduleOptions{count: 5, pileup: true, tz: "UTC"}
 	c := &cobra.Command{
 		Use:   "schedule [PATH|-]...",
 		Short: "Show when each CronJob fires next, in its time zone, and where runs pile up",
@@ -36,11 +41,17 @@ unset), with the exact semantics of the Kubernetes CronJob controller
 doubles in the coming year, and draws how many runs start in each hour of the
 next day.
 
+With --svg (or --png), it prints instead a heat map of the runs starting in
+each weekday × hour of the week that holds --from (or now), every CronJob in
+its own zone, the hours in --tz: the picture of the agent's /schedule page,
+for a pull request comment.
+
 Exit status: 0, or 1 when a CronJob has a schedule or time zone that does not
 parse, or 2 on a usage or I/O error.`,
 		Example: `  jobsync schedule examples/
   jobsync schedule -n 10 overlays/prod
   jobsync schedule --from 2027-03-27T00:00:00Z --pileup=false base/backup.yaml
+  jobsync schedule --svg --tz Europe/Paris overlays/prod > schedule.svg
   kustomize build overlays/prod | jobsync schedule -`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
@@ -63,7 +74,11 @@ parse, or 2 on a usage or I/O error.`,
 			if err != nil {
 				return withCode(exitUsage, err)
 			}
-			bad, err := writeSchedules(s.out, docs, now, o)
+			write := writeSchedules
+			if o.svg || o.png {
+				write = writeHeatmap
+			}
+			bad, err := write(s.out, docs, now, o)
 			if err != nil {
 				return withCode(exitUsage, err)
 			}
@@ -76,6 +91,10 @@ parse, or 2 on a usage or I/O error.`,
 	c.Flags().IntVarP(&o.count, "count", "n", o.count, "fire times to show per CronJob")
 	c.Flags().StringVar(&o.from, "from", "", "start from this RFC 3339 time instead of now")
 	c.Flags().BoolVar(&o.pileup, "pileup", o.pileup, "draw the runs per hour of the next 24 hours (UTC)")
+	c.Flags().BoolVar(&o.svg, "svg", false, "print the week's heat map of runs starting, as SVG")
+	c.Flags().BoolVar(&o.png, "png", false, "print the week's heat map of runs starting, as PNG")
+	c.Flags().StringVar(&o.tz, "tz", o.tz, "the time zone of the heat map's hours (--svg, --png)")
+	c.MarkFlagsMutuallyExclusive("svg", "png")
 	return c
 }
 
@@ -228,4 +247,30 @@ func writePileup(b *strings.Builder, crons []plannedCron, now time.Time) {
 	if names := byMinute[busiest]; len(names) > 1 {
 		fmt.Fprintf(b, "Busiest minute: %s UTC, %d runs start together: %s\n", busiest.Format("01-02 15:04"), len(names), strings.Join(names, ", "))
 	}
+}
+
+// writeHeatmap prints the heat map of the week that holds now, as SVG or PNG,
+// and returns how many CronJobs did not parse (they are left out, as are
+// suspended ones).
+func writeHeatmap(w io.Writer, docs []render.Document, now time.Time, o scheduleOptions) (int, error) {
+	zone, err := schedule.LoadLocation(&o.tz)
+	if err != nil {
+		return 0, fmt.Errorf("--tz %q: %w", o.tz, err)
+	}
+	crons := collectCrons(docs)
+	entries := make([]schedule.HeatEntry, len(crons))
+	bad := 0
+	for i, c := range crons {
+		switch {
+		case c.err != nil:
+			bad++
+		case c.doc.Spec.Suspend == nil || !*c.doc.Spec.Suspend:
+			entries[i] = schedule.HeatEntry{Sched: c.sched, Loc: c.loc}
+		}
+	}
+	h := schedule.WeekHeatmap(entries, now, zone)
+	if o.png {
+		return bad, web.WriteHeatmapPNG(w, h)
+	}
+	return bad, web.WriteHeatmapSVG(w, h, nil)
 }

@@ -29,3 +29,18 @@ func TestRead(t *testing.T) {
 		t.Error("Read of no process: no error")
 	}
 }
+
+func TestCPUTime(t *testing.T) {
+	before, err := CPUTime()
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := 0
+	for i := range 50_000_000 {
+		x += i % 7
+	}
+	after, err := CPUTime()
+	if err != nil || after <= before {
+		t.Fatalf("CPU time %v → %v (%v) after a busy loop (%d)", before, after, err, x)
+	}
+}
