@@ -332,7 +332,7 @@ func TestPagesMountedAtRoot(t *testing.T) {
 	opts := DefaultOptions()
 	opts.Pages = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "page "+r.URL.Path) })
 	a, _ := newTestAgent(t, &fail, opts)
-	h := a.Handler()
+	h := a.TCPHandler()
 	for _, tc := range []struct {
 		method, path, body string
 		code               int

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/jobsync/jobsync/agent"
 	"github.com/jobsync/jobsync/internal/gittest"
+	"github.com/jobsync/jobsync/internal/nettest"
 )
 
 // The CronJob the whole-agent test commits: every 2 s (Job names have minute
@@ -111,6 +111,8 @@ type e2eAgent struct {
 	state  string
 	client *agent.Client
 	log    *lockedBuffer
+	// listen is the agent's --listen address (the web view).
+	listen string
 }
 
 func startE2EAgent(t testing.TB, files map[string]string) *e2eAgent {
@@ -119,12 +121,13 @@ func startE2EAgent(t testing.TB, files map[string]string) *e2eAgent {
 	repo := gittest.NewRepo(t, base, "batch.git")
 	repo.Commit("first", files)
 	daemon := gittest.StartDaemon(t, base)
-	a := &e2eAgent{t: t, repo: repo, state: filepath.Join(t.TempDir(), "state"), log: &lockedBuffer{}}
+	a := &e2eAgent{t: t, repo: repo, state: filepath.Join(t.TempDir(), "state"), log: &lockedBuffer{},
+		listen: nettest.FreeLoopbackAddr(t)}
 	a.client = agent.NewClient(filepath.Join(a.state, agent.SocketName))
 	ctx, cancel := context.WithCancel(context.Background())
 	root := newRootCmd(streams{in: strings.NewReader(""), out: &lockedBuffer{}, err: a.log, env: noEnv})
 	root.SetArgs([]string{"agent", "--repo", daemon.URL("batch.git"), "--ref", gittest.DefaultBranch,
-		"--target", "embedded", "--state-dir", a.state, "--interval", "1h", "--jitter", "0"})
+		"--target", "embedded", "--state-dir", a.state, "--interval", "1h", "--jitter", "0", "--listen", a.listen})
 	done := make(chan error, 1)
 	go func() { done <- root.ExecuteContext(ctx) }()
 	t.Cleanup(func() {
@@ -141,15 +144,11 @@ func startE2EAgent(t testing.TB, files map[string]string) *e2eAgent {
 	return a
 }
 
-// page GETs a page of the agent's web view over its socket.
+// page GETs a page of the agent's web view over its --listen address.
 func (a *e2eAgent) page(path string) string {
 	a.t.Helper()
-	socket := filepath.Join(a.state, agent.SocketName)
-	c := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			return (&net.Dialer{}).DialContext(ctx, "unix", socket)
-		}}}
-	resp, err := c.Get("http://agent" + path)
+	c := &http.Client{Timeout: 30 * time.Second}
+	resp, err := c.Get("http://" + a.listen + path)
 	if err != nil {
 		a.t.Fatalf("GET %s: %v", path, err)
 	}
