@@ -254,6 +254,16 @@ func inCloneDir(p string) bool {
 	return strings.HasPrefix(first, "kustomize-")
 }
 
+// isCloneDir reports whether p is a kustomize clone directory itself: a
+// kustomize-* directory right below $TMPDIR.
+func isCloneDir(p string) bool {
+	abs, err := filepath.Abs(p)
+	if err != nil || !inCloneDir(evalOr(abs)) {
+		return false
+	}
+	return filepath.Dir(evalOr(abs)) == evalOr(filepath.Clean(os.TempDir()))
+}
+
 func (f *boundedFS) refuse(p string) error {
 	return fmt.Errorf("%s: %w", p, ErrOutsideRoot)
 }
@@ -305,8 +315,16 @@ var errReadOnly = errors.New("render: the file system is read-only")
 func (f *boundedFS) Create(string) (filesys.File, error) { return nil, errReadOnly }
 func (f *boundedFS) Mkdir(string) error                  { return errReadOnly }
 func (f *boundedFS) MkdirAll(string) error               { return errReadOnly }
-func (f *boundedFS) RemoveAll(string) error              { return errReadOnly }
-func (f *boundedFS) WriteFile(string, []byte) error      { return errReadOnly }
+
+// RemoveAll lets kustomize remove its own git clones ($TMPDIR/kustomize-*,
+// repospec.Cleaner after the build or a failed clone); nothing else.
+func (f *boundedFS) RemoveAll(p string) error {
+	if !isCloneDir(p) {
+		return errReadOnly
+	}
+	return os.RemoveAll(p)
+}
+func (f *boundedFS) WriteFile(string, []byte) error { return errReadOnly }
 
 func (f *boundedFS) Walk(p string, fn filepath.WalkFunc) error {
 	if !f.allowed(p) {

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"sigs.k8s.io/kustomize/api/resource"
 	"sigs.k8s.io/yaml"
 )
 
@@ -87,12 +88,15 @@ func findRemote(dir, bound string) (ref, in string) {
 
 // remotePrefixes are the forms kustomize treats as remote (git or HTTP).
 var remotePrefixes = []string{"http://", "https://", "git@", "git::", "git://", "ssh://",
-	"file://", "gh:", "github.com/", "gitlab.com/", "bitbucket.org/"}
+	"file://", "gh:", "github.com/", "github.com:", "gitlab.com/", "bitbucket.org/"}
 
 // isRemote reports whether a kustomization reference s names a remote
-// location; local is where it would be on disk. References that exist on
-// disk are local; otherwise URL forms, scp-like `user@host:path`, and
-// `host.tld/org/repo` forms are remote.
+// location; local is where it would be on disk. What kustomize itself would
+// clone is remote whether or not it exists on disk, since kustomize tries a
+// base as a git URL first (loader.FileLoader.New): URL forms, scp-like
+// `user@host:path` and `github.com:org/repo`. Of the rest, references that
+// exist on disk are local; ?ref= queries, `.git//` and `host.tld/org/repo`
+// forms are remote.
 func isRemote(s, local string) bool {
 	s = strings.TrimSpace(s)
 	if strings.ContainsAny(s, "\n") { // inline generator/patch configuration
@@ -103,6 +107,9 @@ func isRemote(s, local string) bool {
 		if strings.HasPrefix(lower, p) {
 			return true
 		}
+	}
+	if kustomizeClones(s) {
+		return true
 	}
 	if _, err := os.Stat(local); err == nil {
 		return false
@@ -116,4 +123,17 @@ func isRemote(s, local string) bool {
 	}
 	return more && strings.Contains(first, ".") && first != "." && first != ".." &&
 		!strings.HasPrefix(first, ".") && strings.Count(s, "/") >= 2
+}
+
+// kustomizeClones reports whether kustomize parses s as a git repository
+// (its git.NewRepoSpecFromURL, which resource.Origin.Append calls and which
+// decides between a clone and a local base), so that the guard and
+// kustomize cannot disagree on a form.
+func kustomizeClones(s string) (remote bool) {
+	defer func() {
+		if recover() != nil { // a parser bug must not let a remote through
+			remote = true
+		}
+	}()
+	return (&resource.Origin{}).Append(s).Repo != ""
 }
