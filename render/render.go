@@ -102,10 +102,10 @@ func RenderContext(ctx context.Context, paths []string, opts Options) ([]Documen
 	var docs []Document
 	cur := ""
 	for _, p := range paths {
+		cur = p
 		if r.spent.stopped() {
 			break
 		}
-		cur = p
 		d, err := r.renderPath(p)
 		if err != nil {
 			return nil, err

@@ -35,6 +35,7 @@ type agentFlags struct {
 	leaseDuration, renewDeadline, retryPeriod                  time.Duration
 	kube                                                       agentKubeFlags
 	git                                                        agentGitFlags
+	render                                                     renderLimitFlags
 }
 
 func newAgentCmd(s streams) *cobra.Command {
@@ -96,6 +97,7 @@ JOBSYNC_ and the flag name in upper case, dashes as underscores
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	f.kube.register(c)
 	f.git.register(c)
+	f.render.register(c)
 	return c
 }
 
@@ -130,6 +132,7 @@ func runAgent(parent context.Context, s streams, f agentFlags) error {
 	lo.Sync, lo.Namespace, lo.Interval, lo.Jitter = f.sync, tgt.namespace, f.interval, f.jitter
 	lo.Debounce, lo.Path = f.debounce, filepath.FromSlash(f.path)
 	lo.Plan.AllowEmpty = f.allowEmpty
+	lo.Render = f.render.options()
 	// Nothing drifts in the embedded target: a tick of the applied revision
 	// stops after the fetch.
 	lo.SkipUnchanged = tgt.name == "embedded"
