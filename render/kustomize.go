@@ -29,7 +29,7 @@ func (r *renderer) kustomize(dir, kfile string) []Document {
 	}
 	bound := r.boundary(abs)
 	if !r.opts.AllowRemoteBases {
-		if ref, in := findRemote(abs, bound); ref != "" {
+		if ref, in := findRemote(abs, bound, r.opts.MaxTotalBytes); ref != "" {
 			return []Document{errDoc(r.origin(in), fmt.Errorf(
 				"kustomize build %s: remote base %q: %w", r.origin(dir), ref, ErrRemoteBase))}
 		}

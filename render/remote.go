@@ -49,9 +49,10 @@ func (k *kustRefs) all() []string {
 
 // findRemote follows the local bases of the kustomization in dir (within
 // bound) and returns the first reference that names a remote location, with
-// the kustomization file that names it. Unreadable or malformed files are
-// left for kustomize to report.
-func findRemote(dir, bound string) (ref, in string) {
+// the kustomization file that names it. Unreadable or malformed files,
+// files over maxBytes and alias bombs are left for kustomize, whose loads
+// the pre-load check refuses (see boundedFS.load).
+func findRemote(dir, bound string, maxBytes int64) (ref, in string) {
 	seen := map[string]bool{}
 	queue := []string{dir}
 	for len(queue) > 0 {
@@ -65,8 +66,12 @@ func findRemote(dir, bound string) (ref, in string) {
 		if k == "" {
 			continue
 		}
-		raw, err := os.ReadFile(filepath.Join(d, k))
-		if err != nil {
+		p := filepath.Join(d, k)
+		if fi, err := os.Stat(p); err != nil || maxBytes > 0 && fi.Size() > maxBytes {
+			continue
+		}
+		raw, err := os.ReadFile(p)
+		if err != nil || checkYAML(raw) != nil {
 			continue
 		}
 		var refs kustRefs
