@@ -38,7 +38,7 @@ func (r *renderer) kustomize(dir, kfile string) []Document {
 	if err != nil {
 		return []Document{errDoc(kname, fmt.Errorf("kustomize build %s: %w", r.origin(dir), err))}
 	}
-	m, err, ok := r.build(fsys, abs)
+	m, ok, err := r.build(fsys, abs)
 	if !ok {
 		return nil // the render's context ended; RenderContext reports it
 	}
@@ -67,7 +67,7 @@ func (r *renderer) kustomize(dir, kfile string) []Document {
 // its context ends (ok false), even while kustomize transforms objects,
 // which it cannot be told to stop; the abandoned build ends at its next
 // load (boundedFS refuses loads once the context ended) or when it is done.
-func (r *renderer) build(fsys *boundedFS, abs string) (resmap.ResMap, error, bool) {
+func (r *renderer) build(fsys *boundedFS, abs string) (resmap.ResMap, bool, error) {
 	type built struct {
 		m   resmap.ResMap
 		err error
@@ -79,9 +79,9 @@ func (r *renderer) build(fsys *boundedFS, abs string) (resmap.ResMap, error, boo
 	}()
 	select {
 	case b := <-done:
-		return b.m, b.err, true
+		return b.m, true, b.err
 	case <-r.spent.ctx.Done():
-		return nil, nil, false
+		return nil, false, nil
 	}
 }
 
