@@ -112,7 +112,8 @@ func (l *Loop) Status() Status {
 // Each attempt's outcome is in Status; errors do not stop the loop. report, when
 // not nil, is called after every attempt (the agent logs from it). An attempt
 // under way when ctx ends runs to its end, so that no stage is left half
-// applied; sources and targets bound their own waits.
+// applied, except a render, which ctx cancels (the attempt then fails and
+// applies nothing); sources and targets bound their own waits.
 func (l *Loop) Run(ctx context.Context, trigger <-chan struct{}, report func(Attempt)) {
 	tick := false // the first reconcile runs in full
 	for ctx.Err() == nil {
@@ -137,11 +138,29 @@ func (l *Loop) Run(ctx context.Context, trigger <-chan struct{}, report func(Att
 // onceReported runs one reconcile, reports it and returns when it started.
 // The attempt itself (every rendered object) is not kept while the loop waits.
 func (l *Loop) onceReported(ctx context.Context, report func(Attempt), tick bool) time.Time {
-	a, recorded := l.attempt(context.WithoutCancel(ctx), tick)
+	a, recorded := l.attempt(detached(ctx), tick)
 	if recorded && report != nil {
 		report(a)
 	}
 	return a.Started
+}
+
+// renderCtxKey holds the loop's own context in a detached one (see detached).
+type renderCtxKey struct{}
+
+// detached is ctx without its cancellation, so that an attempt under way
+// runs to its end, except its render: renderContext gets ctx back for it,
+// and a render cancelled by SIGTERM ends the attempt before anything applies.
+func detached(ctx context.Context) context.Context {
+	return context.WithValue(context.WithoutCancel(ctx), renderCtxKey{}, ctx)
+}
+
+// renderContext is the context a render runs under (see detached).
+func renderContext(ctx context.Context) context.Context {
+	if live, ok := ctx.Value(renderCtxKey{}).(context.Context); ok {
+		return live
+	}
+	return ctx
 }
 
 // debounce waits until Debounce has passed since started, absorbing the
@@ -212,8 +231,8 @@ func (l *Loop) once(ctx context.Context, a *Attempt, skipUnchanged bool) error {
 	// 3. render the path into documents with their origins.
 	a.Stage = "render"
 	root := filepath.Join(snap.Dir, l.opts.Path)
-	docs, err := render.Render([]string{root}, l.renderOptions(snap.Dir))
-	if err != nil {
+	docs, err := render.RenderContext(renderContext(ctx), []string{root}, l.renderOptions(snap.Dir))
+	if err != nil { // a render cancelled by the loop's context applies nothing
 		return fmt.Errorf("render %s: %w", displayPath(l.opts.Path), err)
 	}
 	// 4. read the batch policies of the tree's .jobsync.yaml.

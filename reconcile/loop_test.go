@@ -376,3 +376,27 @@ func TestLoopRunSkipsUnchangedTicks(t *testing.T) {
 		t.Errorf("%d attempts recorded, want 2", st.Attempts)
 	}
 }
+
+// TestLoopRunCancelsRender: when the loop's context ends before the render
+// (here: during the fetch), the render is cancelled and nothing is applied,
+// though the attempt itself is detached from the context.
+func TestLoopRunCancelsRender(t *testing.T) {
+	r := &repo{dir: t.TempDir()}
+	r.write(t, "main@sha1:1", map[string]string{"cj.yaml": goodCronJob})
+	ctx, cancel := context.WithCancel(context.Background())
+	src := SourceFunc(func(ctx context.Context) (Snapshot, error) {
+		cancel() // SIGTERM arrives while the revision is fetched
+		return r.Fetch(ctx)
+	})
+	tgt := &memTarget{inv: Inventory{}}
+	opts := DefaultLoopOptions()
+	opts.Clock = clocktesting.NewFakeClock(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC))
+	var got []Attempt
+	NewLoop(src, tgt, opts).Run(ctx, nil, func(a Attempt) { got = append(got, a) })
+	if len(got) != 1 || got[0].Stage != "render" || !errors.Is(got[0].Err, context.Canceled) {
+		t.Fatalf("attempts %+v, want one that failed in render with context.Canceled", got)
+	}
+	if len(tgt.applied) != 0 {
+		t.Errorf("applied %d change sets after the context ended, want none", len(tgt.applied))
+	}
+}

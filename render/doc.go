@@ -2,7 +2,7 @@
 // kustomization directory, or stdin — into a stream of single-object documents,
 // each with the file and line it came from.
 //
-// Entry point: Render.
+// Entry points: RenderContext, and Render without a context.
 //
 // # What a path means
 //
@@ -76,4 +76,17 @@
 // the kustomization file with Line 0. A failed build is one document with
 // ErrKustomize for the kustomization file, its message with paths made
 // relative.
+//
+// # Limits
+//
+// A render is bounded (docs/security-rendering.md): every file kustomize
+// loads first goes through a pre-load check (checkYAML: aliases that would
+// expand past 100,000 added nodes or 1,000 levels are ErrAliasBomb, since
+// kyaml expands them without limit) and counts against
+// Options.MaxTotalBytes; documents past Options.MaxDocuments or
+// MaxTotalBytes, and a render past Options.Timeout, become one ErrLimit
+// document naming the flag that raises the limit. RenderContext's context
+// is checked between files and at every kustomize load; when it ends, the
+// render returns its error and no documents, abandoning a kustomize build
+// under way. kustomize's git clones are removed after each build.
 package render

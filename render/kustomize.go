@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/api/resmap"
 	"sigs.k8s.io/kustomize/api/resource"
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
@@ -28,16 +29,23 @@ func (r *renderer) kustomize(dir, kfile string) []Document {
 	}
 	bound := r.boundary(abs)
 	if !r.opts.AllowRemoteBases {
-		if ref, in := findRemote(abs, bound); ref != "" {
+		if ref, in := findRemote(abs, bound, r.opts.MaxTotalBytes); ref != "" {
 			return []Document{errDoc(r.origin(in), fmt.Errorf(
 				"kustomize build %s: remote base %q: %w", r.origin(dir), ref, ErrRemoteBase))}
 		}
 	}
-	fsys, err := newBoundedFS(abs, kfile, bound, r.opts.AllowRemoteBases)
+	fsys, err := newBoundedFS(abs, kfile, bound, r.opts.AllowRemoteBases, r.spent)
 	if err != nil {
 		return []Document{errDoc(kname, fmt.Errorf("kustomize build %s: %w", r.origin(dir), err))}
 	}
-	m, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(fsys, abs)
+	m, ok, err := r.build(fsys, abs)
+	if !ok {
+		return nil // the render's context ended; RenderContext reports it
+	}
+	if fsys.refused != nil {
+		return []Document{errDoc(kname, fmt.Errorf("kustomize build %s: %s: %w", r.origin(dir),
+			relTo(abs, fsys.refusedPath), fsys.refused))}
+	}
 	if fsys.violation != "" {
 		err = fmt.Errorf("%s: %w %s; kustomize may only load below it", relTo(abs, fsys.violation),
 			ErrOutsideRoot, r.rootName(bound))
@@ -51,7 +59,30 @@ func (r *renderer) kustomize(dir, kfile string) []Document {
 	for _, res := range m.Resources() {
 		docs = append(docs, r.resourceDoc(res, dir, kname, fsys.injected))
 	}
+	r.spent.spend(docs)
 	return docs
+}
+
+// build runs krusty on its own goroutine so that the render returns when
+// its context ends (ok false), even while kustomize transforms objects,
+// which it cannot be told to stop; the abandoned build ends at its next
+// load (boundedFS refuses loads once the context ended) or when it is done.
+func (r *renderer) build(fsys *boundedFS, abs string) (resmap.ResMap, bool, error) {
+	type built struct {
+		m   resmap.ResMap
+		err error
+	}
+	done := make(chan built, 1)
+	go func() {
+		m, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(fsys, abs)
+		done <- built{m, err}
+	}()
+	select {
+	case b := <-done:
+		return b.m, true, b.err
+	case <-r.spent.ctx.Done():
+		return nil, false, nil
+	}
 }
 
 // resourceDoc turns one kustomize output resource into a document; dir is
@@ -180,20 +211,29 @@ type boundedFS struct {
 	injected    bool // originAnnotations was added by us (strip it from output)
 	allowRemote bool
 	violation   string
+	spent       *budget // the render's context and load budget
+	refused     error   // the first load the pre-load check refused (see load)
+	refusedPath string
 }
 
-func newBoundedFS(dir, kfile, bound string, allowRemote bool) (*boundedFS, error) {
+func newBoundedFS(dir, kfile, bound string, allowRemote bool, spent *budget) (*boundedFS, error) {
 	top := filepath.Join(dir, kfile)
 	raw, err := os.ReadFile(top)
 	if err != nil {
 		return nil, unwrapPath(err)
+	}
+	if err := spent.load(int64(len(raw))); err != nil {
+		return nil, fmt.Errorf("%s: %w", kfile, err)
+	}
+	if err := checkYAML(raw); err != nil {
+		return nil, fmt.Errorf("%s: %w", kfile, err)
 	}
 	data, injected, err := withOriginAnnotations(raw)
 	if err != nil {
 		data, injected = raw, false // let kustomize report the syntax error
 	}
 	return &boundedFS{FileSystem: filesys.MakeFsOnDisk(), bound: evalOr(bound), top: evalOr(top),
-		topData: data, injected: injected, allowRemote: allowRemote}, nil
+		topData: data, injected: injected, allowRemote: allowRemote, spent: spent}, nil
 }
 
 // withOriginAnnotations adds originAnnotations to a kustomization's buildMetadata.
@@ -254,6 +294,16 @@ func inCloneDir(p string) bool {
 	return strings.HasPrefix(first, "kustomize-")
 }
 
+// isCloneDir reports whether p is a kustomize clone directory itself: a
+// kustomize-* directory right below $TMPDIR.
+func isCloneDir(p string) bool {
+	abs, err := filepath.Abs(p)
+	if err != nil || !inCloneDir(evalOr(abs)) {
+		return false
+	}
+	return filepath.Dir(evalOr(abs)) == evalOr(filepath.Clean(os.TempDir()))
+}
+
 func (f *boundedFS) refuse(p string) error {
 	return fmt.Errorf("%s: %w", p, ErrOutsideRoot)
 }
@@ -265,7 +315,7 @@ func (f *boundedFS) ReadFile(p string) ([]byte, error) {
 	if abs, err := filepath.Abs(p); err == nil && evalOr(abs) == f.top {
 		return f.topData, nil
 	}
-	return f.FileSystem.ReadFile(p)
+	return f.load(p)
 }
 
 func (f *boundedFS) Open(p string) (filesys.File, error) {
@@ -305,8 +355,16 @@ var errReadOnly = errors.New("render: the file system is read-only")
 func (f *boundedFS) Create(string) (filesys.File, error) { return nil, errReadOnly }
 func (f *boundedFS) Mkdir(string) error                  { return errReadOnly }
 func (f *boundedFS) MkdirAll(string) error               { return errReadOnly }
-func (f *boundedFS) RemoveAll(string) error              { return errReadOnly }
-func (f *boundedFS) WriteFile(string, []byte) error      { return errReadOnly }
+
+// RemoveAll lets kustomize remove its own git clones ($TMPDIR/kustomize-*,
+// repospec.Cleaner after the build or a failed clone); nothing else.
+func (f *boundedFS) RemoveAll(p string) error {
+	if !isCloneDir(p) {
+		return errReadOnly
+	}
+	return os.RemoveAll(p)
+}
+func (f *boundedFS) WriteFile(string, []byte) error { return errReadOnly }
 
 func (f *boundedFS) Walk(p string, fn filepath.WalkFunc) error {
 	if !f.allowed(p) {

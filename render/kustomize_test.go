@@ -248,6 +248,8 @@ func TestKustomizeRemoteGitBaseAllowed(t *testing.T) {
 			t.Fatalf("git %v: %v\n%s", args, err, out)
 		}
 	}
+	tmp := t.TempDir() // kustomize clones here; the clone must be removed after the build
+	t.Setenv("TMPDIR", tmp)
 	dir := t.TempDir()
 	k := fmt.Sprintf("namePrefix: x-\nresources:\n  - file://%s//base?ref=main\n", repo)
 	if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(k), 0o644); err != nil {
@@ -267,4 +269,5 @@ func TestKustomizeRemoteGitBaseAllowed(t *testing.T) {
 	if !strings.Contains(docs[0].Origin.File, "base/cm.yaml") {
 		t.Errorf("origin %q does not name the file in the repository", docs[0].Origin.File)
 	}
+	assertNoCloneDirs(t, tmp)
 }

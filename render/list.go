@@ -117,16 +117,3 @@ func scalar(m *kyaml.Node, key string) string {
 	}
 	return v.Value
 }
-
-// hasAlias reports whether an alias appears anywhere below n.
-func hasAlias(n *kyaml.Node) bool {
-	if n.Kind == kyaml.AliasNode {
-		return true
-	}
-	for _, c := range n.Content {
-		if hasAlias(c) {
-			return true
-		}
-	}
-	return false
-}

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"sigs.k8s.io/kustomize/api/resource"
 	"sigs.k8s.io/yaml"
 )
 
@@ -48,9 +49,10 @@ func (k *kustRefs) all() []string {
 
 // findRemote follows the local bases of the kustomization in dir (within
 // bound) and returns the first reference that names a remote location, with
-// the kustomization file that names it. Unreadable or malformed files are
-// left for kustomize to report.
-func findRemote(dir, bound string) (ref, in string) {
+// the kustomization file that names it. Unreadable or malformed files,
+// files over maxBytes and alias bombs are left for kustomize, whose loads
+// the pre-load check refuses (see boundedFS.load).
+func findRemote(dir, bound string, maxBytes int64) (ref, in string) {
 	seen := map[string]bool{}
 	queue := []string{dir}
 	for len(queue) > 0 {
@@ -64,8 +66,12 @@ func findRemote(dir, bound string) (ref, in string) {
 		if k == "" {
 			continue
 		}
-		raw, err := os.ReadFile(filepath.Join(d, k))
-		if err != nil {
+		p := filepath.Join(d, k)
+		if fi, err := os.Stat(p); err != nil || maxBytes > 0 && fi.Size() > maxBytes {
+			continue
+		}
+		raw, err := os.ReadFile(p)
+		if err != nil || checkYAML(raw) != nil {
 			continue
 		}
 		var refs kustRefs
@@ -87,12 +93,15 @@ func findRemote(dir, bound string) (ref, in string) {
 
 // remotePrefixes are the forms kustomize treats as remote (git or HTTP).
 var remotePrefixes = []string{"http://", "https://", "git@", "git::", "git://", "ssh://",
-	"file://", "gh:", "github.com/", "gitlab.com/", "bitbucket.org/"}
+	"file://", "gh:", "github.com/", "github.com:", "gitlab.com/", "bitbucket.org/"}
 
 // isRemote reports whether a kustomization reference s names a remote
-// location; local is where it would be on disk. References that exist on
-// disk are local; otherwise URL forms, scp-like `user@host:path`, and
-// `host.tld/org/repo` forms are remote.
+// location; local is where it would be on disk. What kustomize itself would
+// clone is remote whether or not it exists on disk, since kustomize tries a
+// base as a git URL first (loader.FileLoader.New): URL forms, scp-like
+// `user@host:path` and `github.com:org/repo`. Of the rest, references that
+// exist on disk are local; ?ref= queries, `.git//` and `host.tld/org/repo`
+// forms are remote.
 func isRemote(s, local string) bool {
 	s = strings.TrimSpace(s)
 	if strings.ContainsAny(s, "\n") { // inline generator/patch configuration
@@ -103,6 +112,9 @@ func isRemote(s, local string) bool {
 		if strings.HasPrefix(lower, p) {
 			return true
 		}
+	}
+	if kustomizeClones(s) {
+		return true
 	}
 	if _, err := os.Stat(local); err == nil {
 		return false
@@ -116,4 +128,17 @@ func isRemote(s, local string) bool {
 	}
 	return more && strings.Contains(first, ".") && first != "." && first != ".." &&
 		!strings.HasPrefix(first, ".") && strings.Count(s, "/") >= 2
+}
+
+// kustomizeClones reports whether kustomize parses s as a git repository
+// (its git.NewRepoSpecFromURL, which resource.Origin.Append calls and which
+// decides between a clone and a local base), so that the guard and
+// kustomize cannot disagree on a form.
+func kustomizeClones(s string) (remote bool) {
+	defer func() {
+		if recover() != nil { // a parser bug must not let a remote through
+			remote = true
+		}
+	}()
+	return (&resource.Origin{}).Append(s).Repo != ""
 }

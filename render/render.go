@@ -1,12 +1,15 @@
 package render
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // Origin is where a document came from.
@@ -41,11 +44,22 @@ type Options struct {
 	// MaxDocumentBytes bounds one document; larger ones become an error document.
 	// Zero or less means no limit.
 	MaxDocumentBytes int
+	// MaxDocuments bounds the documents of one render (--render-max-documents);
+	// those past it are replaced by one ErrLimit document. Zero or less means no limit.
+	MaxDocuments int
+	// MaxTotalBytes bounds the bytes of one render (--render-max-mb): the Data
+	// of its documents, each file it reads, and the bytes kustomize loads
+	// (each load counts). Zero or less means no limit.
+	MaxTotalBytes int64
+	// Timeout bounds one render (--render-timeout); zero means none.
+	Timeout time.Duration
 }
 
-// DefaultOptions returns options with remote bases refused and an 8 MiB document limit.
+// DefaultOptions returns options with remote bases refused, an 8 MiB
+// document limit, and a render of at most 100,000 documents, 256 MiB and
+// 5 minutes.
 func DefaultOptions() Options {
-	return Options{MaxDocumentBytes: 8 << 20}
+	return Options{MaxDocumentBytes: 8 << 20, MaxDocuments: 100_000, MaxTotalBytes: 256 << 20, Timeout: 5 * time.Minute}
 }
 
 // Errors carried by Document.Err (match them with errors.Is).
@@ -62,24 +76,50 @@ var (
 	ErrKustomize = errors.New("kustomize build failed")
 )
 
-// Render renders every path in order and returns their documents. Its error
-// is for input that cannot be rendered at all (a path that does not exist,
-// "-" without Options.Stdin); everything inside a file or kustomization that
-// is wrong is a Document with Err.
+// Render is RenderContext without a context of its own.
 func Render(paths []string, opts Options) ([]Document, error) {
-	r, err := newRenderer(opts)
+	return RenderContext(context.Background(), paths, opts)
+}
+
+// RenderContext renders every path in order and returns their documents.
+// Its error is for input that cannot be rendered at all (a path that does
+// not exist, "-" without Options.Stdin) and for a ctx that ends (then no
+// documents at all); everything inside a file or kustomization that is
+// wrong is a Document with Err, and so is a render over Options.Timeout,
+// MaxDocuments or MaxTotalBytes (ErrLimit). ctx is checked between files
+// and by every load of a kustomize build; a build under way when it ends is
+// abandoned (its goroutine finishes on its own; nothing of it is returned).
+func RenderContext(ctx context.Context, paths []string, opts Options) ([]Document, error) {
+	if opts.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, opts.Timeout, errTimeout)
+		defer cancel()
+	}
+	r, err := newRenderer(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
 	var docs []Document
+	cur := ""
 	for _, p := range paths {
+		cur = p
+		if r.spent.stopped() {
+			break
+		}
 		d, err := r.renderPath(p)
 		if err != nil {
 			return nil, err
 		}
 		docs = append(docs, d...)
 	}
-	return docs, nil
+	if ctx.Err() != nil {
+		err := r.spent.ended()
+		if !errors.Is(err, ErrLimit) {
+			return nil, fmt.Errorf("render: %w", err)
+		}
+		docs = append(docs, errDoc(r.origin(cur), err))
+	}
+	return r.spent.cut(docs), nil
 }
 
 // renderer holds what one Render call shares between its paths.
@@ -88,9 +128,10 @@ type renderer struct {
 	base  string // absolute base of Origin.File (Root or cwd)
 	cwd   string
 	lines lineIndex // origin files split for kustomize line lookups
+	spent *budget
 }
 
-func newRenderer(opts Options) (*renderer, error) {
+func newRenderer(ctx context.Context, opts Options) (*renderer, error) {
 	cwd, err := os.Getwd()
 	if err != nil {
 		return nil, fmt.Errorf("render: current directory: %w", err)
@@ -101,7 +142,9 @@ func newRenderer(opts Options) (*renderer, error) {
 			return nil, fmt.Errorf("render: root %s: %w", opts.Root, err)
 		}
 	}
-	return &renderer{opts: opts, base: base, cwd: cwd, lines: lineIndex{}}, nil
+	r := &renderer{opts: opts, base: base, cwd: cwd, lines: lineIndex{}}
+	r.spent = &budget{ctx: ctx, opts: &r.opts}
+	return r, nil
 }
 
 func (r *renderer) renderPath(p string) ([]Document, error) {
@@ -109,7 +152,7 @@ func (r *renderer) renderPath(p string) ([]Document, error) {
 		if r.opts.Stdin == nil {
 			return nil, errors.New("render: path -: no standard input given")
 		}
-		data, err := io.ReadAll(r.opts.Stdin)
+		data, err := r.readAll(r.opts.Stdin, -1)
 		if err != nil {
 			return []Document{errDoc("-", fmt.Errorf("read standard input: %w", err))}, nil
 		}
@@ -131,18 +174,68 @@ func (r *renderer) renderPath(p string) ([]Document, error) {
 	return r.renderFile(p), nil
 }
 
-// renderFile reads one file and splits it into documents.
+// renderFile reads one file and splits it into documents; nothing once the
+// render has stopped (see budget.stopped).
 func (r *renderer) renderFile(p string) []Document {
+	if r.spent.stopped() {
+		return nil
+	}
 	name := r.origin(p)
-	data, err := os.ReadFile(p)
+	data, err := r.readFile(p)
 	if err != nil {
 		return []Document{errDoc(name, fmt.Errorf("read %s: %w", name, unwrapPath(err)))}
 	}
 	return r.documents(name, data, strings.EqualFold(filepath.Ext(p), ".json"))
 }
 
-// documents turns one file's bytes into documents.
+// readFile is os.ReadFile that refuses a file larger than
+// Options.MaxTotalBytes before reading it.
+func (r *renderer) readFile(p string) ([]byte, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	size := int64(-1)
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+		size = fi.Size()
+	}
+	return r.readAll(f, size)
+}
+
+// readAll reads rd (size bytes when known, else -1) up to Options.MaxTotalBytes.
+func (r *renderer) readAll(rd io.Reader, size int64) ([]byte, error) {
+	limit := r.opts.MaxTotalBytes
+	if limit > 0 {
+		if size > limit {
+			return nil, r.fileTooLarge()
+		}
+		rd = io.LimitReader(rd, limit+1)
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, max(size+bytes.MinRead, 512)))
+	if _, err := buf.ReadFrom(rd); err != nil {
+		return nil, err
+	}
+	if limit > 0 && int64(buf.Len()) > limit {
+		return nil, r.fileTooLarge()
+	}
+	return buf.Bytes(), nil
+}
+
+func (r *renderer) fileTooLarge() error {
+	return fmt.Errorf("%w: the file is over %s; raise --render-max-mb", ErrLimit, mib(r.opts.MaxTotalBytes))
+}
+
+// documents turns one file's bytes into documents and counts them against
+// the render's budget.
 func (r *renderer) documents(name string, data []byte, isJSON bool) []Document {
+	docs := r.split(name, data, isJSON)
+	r.spent.spend(docs)
+	return docs
+}
+
+// split turns one file's bytes into documents.
+func (r *renderer) split(name string, data []byte, isJSON bool) []Document {
 	if isBinary(data) {
 		return []Document{errDoc(name, ErrBinary)}
 	}

@@ -90,7 +90,7 @@ func FuzzSplit(f *testing.F) {
 		// The whole pipeline on the same bytes, as YAML and as JSON, must not panic.
 		r := &renderer{opts: Options{MaxDocumentBytes: 64}}
 		for _, isJSON := range []bool{false, true} {
-			for _, d := range r.documents("f", data, isJSON) {
+			for _, d := range r.split("f", data, isJSON) {
 				if d.Data != nil && d.Err != nil {
 					t.Fatalf("document with both Data and Err")
 				}

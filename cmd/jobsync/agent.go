@@ -38,6 +38,7 @@ type agentFlags struct {
 	kube                                                       agentKubeFlags
 	git                                                        agentGitFlags
 	embedded                                                   agentEmbeddedFlags
+	render                                                     renderLimitFlags
 }
 
 func newAgentCmd(s streams) *cobra.Command {
@@ -59,8 +60,9 @@ configured (in-cluster, or a kubeconfig), else embedded, and says which.
 read as it is (a Git working tree: HEAD plus uncommitted changes; a plain
 directory: its content) unless --ref is given, which fetches that ref from it.
 
-SIGTERM or SIGINT lets the reconcile under way finish (no stage is left half
-applied), then exits 0. Every flag can also be set from the environment:
+SIGTERM or SIGINT cancels a render under way (nothing of it is applied) and
+otherwise lets the reconcile under way finish (no stage is left half applied),
+then exits 0. Every flag can also be set from the environment:
 JOBSYNC_ and the flag name in upper case, dashes as underscores
 (--webhook-secret-file is JOBSYNC_WEBHOOK_SECRET_FILE).`,
 		Example: `  # run the bundled examples locally, no cluster needed
@@ -101,6 +103,7 @@ JOBSYNC_ and the flag name in upper case, dashes as underscores
 	f.kube.register(c)
 	f.git.register(c)
 	f.embedded.register(c)
+	f.render.register(c)
 	return c
 }
 
@@ -135,6 +138,7 @@ func runAgent(parent context.Context, s streams, f agentFlags) error {
 	lo.Sync, lo.Namespace, lo.Interval, lo.Jitter = f.sync, tgt.namespace, f.interval, f.jitter
 	lo.Debounce, lo.Path = f.debounce, filepath.FromSlash(f.path)
 	lo.Plan.AllowEmpty = f.allowEmpty
+	lo.Render = f.render.options()
 	// Nothing drifts in the embedded target: a tick of the applied revision
 	// stops after the fetch.
 	lo.SkipUnchanged = tgt.name == "embedded"

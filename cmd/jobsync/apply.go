@@ -33,6 +33,7 @@ type applyClusterFlags struct {
 	qps                            float32
 	burst                          int
 	prune, allowEmpty              bool
+	render                         renderLimitFlags
 }
 
 func (f *applyClusterFlags) register(c *cobra.Command) {
@@ -46,6 +47,7 @@ func (f *applyClusterFlags) register(c *cobra.Command) {
 	fl.IntVar(&f.burst, "kube-burst", 400, "API request burst")
 	fl.BoolVar(&f.prune, "prune", false, "delete objects of the inventory that left Git (never a controller's, never jobsync.io/prune: disabled)")
 	fl.BoolVar(&f.allowEmpty, "allow-empty", false, "allow a render with no objects to prune everything (with --prune)")
+	f.render.register(c)
 }
 
 // open returns the cluster target and the namespace in use.
@@ -80,6 +82,7 @@ func (f *applyClusterFlags) loop(path, ns string, tgt reconcile.Target) *reconci
 	lo := reconcile.DefaultLoopOptions()
 	lo.Sync, lo.Namespace = f.sync, ns
 	lo.Plan.AllowEmpty = f.allowEmpty
+	lo.Render = f.render.options()
 	return reconcile.NewLoop(src, tgt, lo)
 }
 

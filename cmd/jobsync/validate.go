@@ -36,6 +36,7 @@ type validateFlags struct {
 	config      string
 	noColor     bool
 	maxDocMB    int
+	render      renderLimitFlags
 }
 
 func newValidateCmd(s streams) *cobra.Command {
@@ -103,6 +104,7 @@ the NO_COLOR environment variable is set.`,
 	fl.StringVar(&f.config, "config", "", "policy configuration file (default: .jobsync.yaml at the first PATH's root, else in the current directory)")
 	fl.BoolVar(&f.noColor, "no-color", false, "never colour the text output (also when NO_COLOR is set)")
 	fl.IntVar(&f.maxDocMB, "max-document-mb", 8, "largest document accepted, in MiB; larger ones are findings")
+	f.render.register(c)
 	return c
 }
 
@@ -125,6 +127,7 @@ func runValidate(s streams, paths []string, f validateFlags) error {
 	ropts.AllowRemoteBases = f.allowRemote
 	ropts.Stdin = s.in
 	ropts.MaxDocumentBytes = f.maxDocMB << 20
+	f.render.apply(&ropts)
 	if ropts.Root, err = renderRoot(paths); err != nil {
 		return withCode(exitUsage, err)
 	}
