@@ -86,8 +86,8 @@ func Render(paths []string, opts Options) ([]Document, error) {
 // renderer holds what one Render call shares between its paths.
 type renderer struct {
 	opts  Options
-	base  string // absolute root: the fence of kustomize loads and the base of Origin.File
-	cwd   string // only to make relative paths absolute
+	base  string    // absolute root: the fence of kustomize loads and the base of Origin.File
+	cwd   string    // only to make relative paths absolute
 	lines lineIndex // origin files split for kustomize line lookups
 }
 
