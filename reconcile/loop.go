@@ -179,6 +179,22 @@ func (l *Loop) Once(ctx context.Context) Attempt {
 	return a
 }
 
+// PlanOnce runs one reconcile up to the plan, and stops before the target
+// applies anything: the attempt's ChangeSet is what Once would apply
+// (Stage "planned" when it got there). It is not recorded in Status.
+// jobsync diff dry-runs the plan with it.
+func (l *Loop) PlanOnce(ctx context.Context) Attempt {
+	a := Attempt{Started: l.opts.Clock.Now()}
+	a.Err = l.once(ctx, &a, attemptMode{planOnly: true})
+	a.Finished = l.opts.Clock.Now()
+	return a
+}
+
+// attemptMode says how far one reconcile goes: a tick with SkipUnchanged
+// stops after the fetch when the revision was applied; planOnly stops
+// before the apply.
+type attemptMode struct{ skipUnchanged, planOnly bool }
+
 // errUnchanged ends a reconcile that SkipUnchanged skips.
 var errUnchanged = errors.New("revision unchanged since the last reconcile")
 
@@ -186,7 +202,7 @@ var errUnchanged = errors.New("revision unchanged since the last reconcile")
 // SkipUnchanged skipped (then false).
 func (l *Loop) attempt(ctx context.Context, tick bool) (Attempt, bool) {
 	a := Attempt{Started: l.opts.Clock.Now()}
-	a.Err = l.once(ctx, &a, tick && l.opts.SkipUnchanged)
+	a.Err = l.once(ctx, &a, attemptMode{skipUnchanged: tick && l.opts.SkipUnchanged})
 	a.Finished = l.opts.Clock.Now()
 	if errors.Is(a.Err, errUnchanged) {
 		return a, false
@@ -195,7 +211,7 @@ func (l *Loop) attempt(ctx context.Context, tick bool) (Attempt, bool) {
 	return a, true
 }
 
-func (l *Loop) once(ctx context.Context, a *Attempt, skipUnchanged bool) error {
+func (l *Loop) once(ctx context.Context, a *Attempt, mode attemptMode) error {
 	// 1. fetch the revision.
 	fetchStart := l.opts.Clock.Now()
 	snap, err := l.src.Fetch(ctx)
@@ -206,7 +222,7 @@ func (l *Loop) once(ctx context.Context, a *Attempt, skipUnchanged bool) error {
 	}
 	a.Revision = snap.Revision
 	// 2. stop here when nothing changed and nothing drifts (SkipUnchanged).
-	if skipUnchanged && l.appliedLast(snap.Revision) {
+	if mode.skipUnchanged && l.appliedLast(snap.Revision) {
 		a.Stage = "unchanged"
 		return errUnchanged
 	}
@@ -244,6 +260,10 @@ func (l *Loop) once(ctx context.Context, a *Attempt, skipUnchanged bool) error {
 		return fmt.Errorf("plan: %w", err)
 	}
 	a.ChangeSet = cs
+	if mode.planOnly {
+		a.Stage = "planned"
+		return nil
+	}
 	// 7. apply (the target prunes last and records its new inventory).
 	a.Stage = "apply"
 	res, err := l.tgt.Apply(ctx, cs)

@@ -73,7 +73,7 @@ func (r *renderer) rootName(bound string) string {
 			name = filepath.ToSlash(r.opts.Root)
 		}
 	}
-	if r.opts.Root == "" && gitWorkTree(bound) == "" {
+	if gitWorkTree(bound) == "" {
 		return name + " (no Git work tree holds it: pass --root DIR, a directory holding the bases too)"
 	}
 	return name

@@ -33,7 +33,7 @@ type agentFlags struct {
 	leaderElect                                                bool
 	leaseName, identity                                        string
 	leaseDuration, renewDeadline, retryPeriod                  time.Duration
-	kube                                                       agentKubeFlags
+	kube                                                       kubeFlags
 	git                                                        agentGitFlags
 }
 
