@@ -18,8 +18,6 @@ import (
 	"github.com/jobsync/jobsync/reconcile"
 )
 
-func init() { register(newAgentCmd) }
-
 // agentFlags are the agent's settings; every one is also an env variable.
 type agentFlags struct {
 	repo, ref, path, target, stateDir, sync, namespace, listen string

@@ -25,8 +25,6 @@ import (
 	"github.com/jobsync/jobsync/report"
 )
 
-func init() { register(newApplyCmd) }
-
 // applyClusterFlags select the cluster and namespace the way kubectl does, and
 // name the sync and field manager.
 type applyClusterFlags struct {

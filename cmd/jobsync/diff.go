@@ -15,8 +15,6 @@ import (
 	"github.com/jobsync/jobsync/reconcile/cluster"
 )
 
-func init() { register(newDiffCmd) }
-
 // ANSI colours of diff lines.
 const (
 	diffAnsiReset = "\x1b[0m"

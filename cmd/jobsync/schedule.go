@@ -15,8 +15,6 @@ import (
 	"github.com/jobsync/jobsync/schedule"
 )
 
-func init() { register(newScheduleCmd) }
-
 // scheduleOptions are the flags of jobsync schedule.
 type scheduleOptions struct {
 	count  int

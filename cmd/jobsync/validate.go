@@ -19,8 +19,6 @@ import (
 	"github.com/jobsync/jobsync/report"
 )
 
-func init() { register(newValidateCmd) }
-
 // validateNow is the clock validate anchors schedule policies to (tests pin it).
 var validateNow = time.Now
 
