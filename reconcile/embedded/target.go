@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/uuid"
 	"k8s.io/utils/ptr"
 
+	"github.com/jobsync/jobsync/jobchange"
 	"github.com/jobsync/jobsync/reconcile"
 )
 
@@ -262,7 +263,7 @@ func defaultCronJob(cj *batchv1.CronJob) {
 func (e *Engine) applyJob(b *batch, j *batchv1.Job, hash string) (bool, string) {
 	key := Key(j.Namespace, j.Name)
 	j.Annotations = setMap(j.Annotations, reconcile.AnnotationSpecHash, hash)
-	oldHash, finished, exists := e.cache.jobSpecHash(key)
+	oldHash, _, exists := e.cache.jobSpecHash(key)
 	if exists {
 		if oldHash == hash {
 			return true, "the Job already has this spec"
@@ -276,16 +277,14 @@ func (e *Engine) applyJob(b *batch, j *batchv1.Job, hash string) (bool, string) 
 			e.queue.add(jobQueueKey(key), b.now)
 			return true, "updated in place (only mutable fields changed)"
 		}
-		mode := j.Annotations[reconcile.AnnotationOnChange]
-		switch mode {
-		case reconcile.OnChangeIgnore:
-			return true, "spec changed; the existing Job is kept (" + reconcile.AnnotationOnChange + ": ignore)"
-		case reconcile.OnChangeRecreate:
-		default:
-			if !finished {
-				return false, "spec changed; waiting for the running Job to finish before recreating it (" +
-					reconcile.AnnotationOnChange + ": " + reconcile.OnChangeRecreateWhenFinished + ")"
-			}
+		dec, err := jobchange.Decide(j.Annotations[jobchange.Annotation], jobchange.StateOf(full))
+		switch {
+		case err != nil:
+			return false, err.Error()
+		case dec.Action == jobchange.Defer:
+			return false, dec.Reason
+		case dec.Action == jobchange.Keep:
+			return true, dec.Reason
 		}
 		e.deleteJob(b, key, "recreated: its spec changed in Git")
 	}
