@@ -19,8 +19,8 @@ import (
 
 // Reasons reported for Jobs.
 const (
-	reasonRan      = "already ran for this spec; the Job is gone (ttlSecondsAfterFinished or deleted) and is not created again"
-	reasonInPlace  = "updated in place: only mutable fields changed"
+	reasonRan     = "already ran for this spec; the Job is gone (ttlSecondsAfterFinished or deleted) and is not created again"
+	reasonInPlace = "updated in place: only mutable fields changed"
 )
 
 // applyJob applies a Job. A Job runs once per spec: one that is gone but
