@@ -119,6 +119,10 @@ func TestApplyRejectedRevisionOutput(t *testing.T) {
 	if n := strings.Count(out, "revision rejected"); n != 1 || strings.Contains(out, ": /: ") {
 		t.Errorf("output says \"revision rejected\" %d times (want 1), or has an empty Kind/name:\n%s", n, out)
 	}
+	out, code = runCLIIn(t, overlay, append([]string{"apply", ".", "-o", "json"}, kube...)...)
+	if n := strings.Count(out, "revision rejected"); code != 1 || n != 1 {
+		t.Errorf("apply -o json: exit %d (want 1), \"revision rejected\" %d times on stdout and stderr (want 1):\n%s", code, n, out)
+	}
 	out, code = runCLIIn(t, overlay, append([]string{"apply", ".", "--root", "../.."}, kube...)...)
 	if code != 0 || !strings.Contains(out, "CronJob/"+ns+"/nightly create") {
 		t.Fatalf("apply with --root: exit %d:\n%s", code, out)

@@ -225,6 +225,9 @@ func runApply(ctx context.Context, s streams, path string, f applyFlags) error {
 	if f.output == "json" {
 		enc := json.NewEncoder(s.out)
 		enc.SetIndent("", "  ")
+		if a.Err != nil {
+			err = withCode(exitFindings, nil) // the document says why, once
+		}
 		return errors.Join(enc.Encode(applyReport{AttemptReport: agent.AttemptReportOf(&a), Wait: hs}), err)
 	}
 	for _, h := range hs {
