@@ -20,14 +20,14 @@ import (
 const AnnotationNotCounted = "jobsync.io/not-counted"
 
 // Backoff of the Job controller before it recreates pods after failures
-// (spec §7.4). The kubelet's restart backoff for restartPolicy OnFailure
-// (§7.7) is podexec.RestartDelay.
+// (DefaultJobPodFailureBackOff, MaxJobPodFailureBackOff; docs/batch-semantics.md#backoff).
+// The kubelet's restart backoff for restartPolicy OnFailure is podexec.RestartDelay.
 const (
 	JobBackoffBase = 10 * time.Second
 	JobBackoffMax  = 10 * time.Minute
 )
 
-// maxPodCreatesPerSync bounds the pods one Job sync creates (spec §7.3).
+// maxPodCreatesPerSync bounds the pods one Job sync creates (MaxPodCreateDeletePerSync upstream).
 const maxPodCreatesPerSync = 500
 
 // JobBackoff returns the delay before new pods after n failures since the last

@@ -220,7 +220,7 @@ func (e *Engine) applyCronJob(b *batch, cj *batchv1.CronJob, hash string) {
 }
 
 // mutableUpdate returns old updated with j's labels, annotations and mutable
-// spec fields (spec §2: parallelism, activeDeadlineSeconds, backoffLimit,
+// spec fields (ValidateJobSpecUpdate; docs/batch-semantics.md#job-update: parallelism, activeDeadlineSeconds, backoffLimit,
 // maxFailedIndexes, ttlSecondsAfterFinished, suspend, podReplacementPolicy)
 // when nothing else of the spec changed; false when the Job must be recreated.
 func mutableUpdate(old, j *batchv1.Job) (*batchv1.Job, bool) {
@@ -240,7 +240,7 @@ func mutableUpdate(old, j *batchv1.Job) (*batchv1.Job, bool) {
 	return out, true
 }
 
-// defaultCronJob applies the API defaults of spec §4.
+// defaultCronJob applies the API defaults (SetDefaults_CronJob; docs/batch-semantics.md#defaults).
 func defaultCronJob(cj *batchv1.CronJob) {
 	if cj.Spec.ConcurrencyPolicy == "" {
 		cj.Spec.ConcurrencyPolicy = batchv1.AllowConcurrent
