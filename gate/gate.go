@@ -1,6 +1,7 @@
 package gate
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -74,11 +75,14 @@ func (e *ConfigError) Error() string { return e.Err.Error() }
 func (e *ConfigError) Unwrap() error { return e.Err }
 
 // Run renders paths, checks every object as the API server would and
-// applies the batch policies. Its error is for input that cannot be judged
+// applies the batch policies; ctx ends the render (render.Render). Its error is for input that cannot be judged
 // at all (a missing path, a path outside Options.Render.Root, a bad policy
 // configuration, a *ConfigError); findings are in the Verdict.
-func Run(paths []string, opts Options) (Verdict, error) {
+func Run(ctx context.Context, paths []string, opts Options) (Verdict, error) {
 	var v Verdict
+	if err := ctx.Err(); err != nil {
+		return v, err
+	}
 	first := firstPath(paths)
 	root, err := rootOf(paths, opts.Render.Root)
 	if err != nil {

@@ -1,6 +1,7 @@
 package gate
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -52,7 +53,7 @@ func TestFindConfig(t *testing.T) {
 func TestRunVerdict(t *testing.T) {
 	dir := t.TempDir()
 	write(t, filepath.Join(dir, "job.yaml"), "apiVersion: batch/v1\nkind: Job\nmetadata: {name: x}\nspec: {}\n")
-	v, err := Run([]string{dir}, DefaultOptions())
+	v, err := Run(context.Background(), []string{dir}, DefaultOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +61,7 @@ func TestRunVerdict(t *testing.T) {
 		t.Fatalf("verdict %+v, err %v: want root %s, 1 invalid job.yaml, ErrRejected", v, v.Err(), dir)
 	}
 	write(t, filepath.Join(dir, ConfigFileName), "rules: {no-such-rule: error}\n")
-	_, err = Run([]string{dir}, DefaultOptions())
+	_, err = Run(context.Background(), []string{dir}, DefaultOptions())
 	var ce *ConfigError
 	if !errors.As(err, &ce) {
 		t.Fatalf("bad .jobsync.yaml: err %v, want a *ConfigError", err)

@@ -229,7 +229,7 @@ func (l *Loop) once(ctx context.Context, a *Attempt, mode attemptMode) error {
 	// 3. the gate: render the path, check every object as the API server
 	// would, apply the policies of the nearest .jobsync.yaml.
 	a.Stage = "render"
-	v, err := gate.Run([]string{filepath.Join(snap.Dir, l.opts.Path)}, l.gateOptions(snap.Dir))
+	v, err := gate.Run(ctx, []string{filepath.Join(snap.Dir, l.opts.Path)}, l.gateOptions(snap.Dir))
 	if err != nil {
 		if _, ok := errors.AsType[*gate.ConfigError](err); ok {
 			a.Stage = "validate"

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -124,7 +125,7 @@ func runValidate(s streams, paths []string, f validateFlags) error {
 	g.Render.Root = f.root
 	g.ConfigFile = f.config
 	g.Now = validateNow()
-	v, err := gate.Run(paths, g)
+	v, err := gate.Run(context.Background(), paths, g)
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
