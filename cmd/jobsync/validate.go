@@ -58,8 +58,8 @@ Policy configuration: --config, else the nearest .jobsync.yaml from the first
 PATH up to the root, else the defaults.
 
 Exit codes: 0 no object has an error; 1 some object has an error (or, with
---strict, a warning); 2 usage or I/O failure (bad flag, unreadable path, bad
-configuration).
+--strict, a warning); 2 usage or I/O failure (bad flag, unreadable path, a
+PATH outside --root, bad configuration).
 
 Colour: text output is coloured on a terminal unless --no-color is given or
 the NO_COLOR environment variable is set.`,
