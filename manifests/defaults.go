@@ -8,8 +8,8 @@ import (
 	"k8s.io/utils/ptr"
 )
 
-// SetJobDefaults applies the API server's defaults to a Job in place (spec
-// §4), including the pod template's.
+// SetJobDefaults applies the API server's defaults to a Job in place
+// (SetDefaults_Job; docs/batch-semantics.md#defaults), including the pod template's.
 func SetJobDefaults(job *batchv1.Job) {
 	s := &job.Spec
 	if s.Completions == nil && s.Parallelism == nil {
@@ -49,7 +49,7 @@ func SetJobDefaults(job *batchv1.Job) {
 }
 
 // SetCronJobDefaults applies the API server's defaults to a CronJob in place
-// (spec §4). As upstream, the job template's own Job fields (completions,
+// (SetDefaults_CronJob; docs/batch-semantics.md#defaults). As upstream, the job template's own Job fields (completions,
 // backoffLimit, ...) are not defaulted: the Jobs created from it are.
 func SetCronJobDefaults(cj *batchv1.CronJob) {
 	s := &cj.Spec

@@ -157,7 +157,7 @@ func validateNameAllowsCompletions(spec *batchv1.JobSpec, name string) field.Err
 }
 
 // validateJobSpec applies the Job spec rules shared by Jobs and CronJob job
-// templates (spec §1.5–§1.15).
+// templates (validation.ValidateJob; docs/batch-semantics.md#job-validation).
 func validateJobSpec(spec *batchv1.JobSpec, fld *field.Path) field.ErrorList {
 	allErrs := validateJobCounts(spec, fld)
 	allErrs = append(allErrs, validateManagedBy(spec, fld)...)

@@ -26,7 +26,7 @@ var (
 )
 
 // validateCompletionMode checks completionMode and the Indexed/NonIndexed
-// rules (spec §1.8–§1.10).
+// rules of validation.ValidateJob (docs/batch-semantics.md#job-validation).
 func validateCompletionMode(spec *batchv1.JobSpec, fld *field.Path) field.ErrorList {
 	var allErrs field.ErrorList
 	indexed := spec.CompletionMode != nil && *spec.CompletionMode == batchv1.IndexedCompletion

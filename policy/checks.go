@@ -35,6 +35,7 @@ var checks = []check{
 	{RuleImageTag, checkImages},
 	{RuleResourcesUnset, checkResources},
 	{RuleEnvLiteralSecret, checkEnvSecrets},
+	{RuleOnChangeAnnotation, checkOnChange},
 }
 
 // Sample sizes for the schedule rules: enough to see weekly and monthly

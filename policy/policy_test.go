@@ -43,6 +43,8 @@ var ruleCases = []ruleCase{
 		[]string{"spec.jobTemplate.spec.activeDeadlineSeconds"}, "never stopped"},
 	{RuleActiveDeadlineUnset, "job-active-deadline-unset.yaml", "job-good.yaml",
 		[]string{"spec.activeDeadlineSeconds"}, "never stopped"},
+	{RuleOnChangeAnnotation, "job-on-change-invalid.yaml", "job-good.yaml",
+		[]string{"metadata.annotations[jobsync.io/on-change]"}, `"Recreate" is not a mode`},
 	{RuleTTLUnset, "job-ttl-unset.yaml", "job-good.yaml",
 		[]string{"spec.ttlSecondsAfterFinished"}, "never deleted"},
 	{RuleRestartPolicyOnFailure, "cronjob-restart-policy-on-failure.yaml", "cronjob-good.yaml",

@@ -39,6 +39,7 @@ const (
 	RuleResourcesUnset         = "container-resources-unset"
 	RuleEnvLiteralSecret       = "env-literal-secret"
 	RuleIgnoreAnnotation       = "ignore-annotation-invalid"
+	RuleOnChangeAnnotation     = "on-change-annotation-invalid"
 )
 
 // IgnoreAnnotation on an object's metadata lists, comma-separated, the rule ids
@@ -127,6 +128,10 @@ var rules = []Rule{
 		Summary:   "jobsync.io/ignore annotation naming an unknown rule or in the wrong place.",
 		Rationale: "A misspelt or misplaced suppression silently suppresses nothing.",
 		Hint:      "list known rule ids (docs/policies.md) in the object's own metadata.annotations"},
+	{ID: RuleOnChangeAnnotation, Kinds: []string{KindJob}, DefaultSeverity: SeverityError,
+		Summary:   "Job with a jobsync.io/on-change value that is not a mode.",
+		Rationale: "When the Job's spec changes, apply and the agent cannot tell how to replace it, and the change fails.",
+		Hint:      "use recreate-when-finished (the default), recreate or ignore"},
 }
 
 // Rules returns every policy rule, in documentation order.

@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"sync"
 	"time"
 
 	"k8s.io/utils/clock"
 
+	"github.com/jobsync/jobsync/gate"
 	"github.com/jobsync/jobsync/manifests"
 	"github.com/jobsync/jobsync/policy"
 	"github.com/jobsync/jobsync/render"
@@ -38,7 +38,7 @@ func (f SourceFunc) Fetch(ctx context.Context) (Snapshot, error) { return f(ctx)
 
 // ErrRejected is returned (wrapped) when a revision has validation errors: it
 // is applied not at all and the last good revision stays live.
-var ErrRejected = errors.New("revision rejected")
+var ErrRejected = gate.ErrRejected
 
 // LoopOptions configures the reconcile loop.
 type LoopOptions struct {
@@ -56,12 +56,13 @@ type LoopOptions struct {
 	// and every trigger that arrives meanwhile joins it. A lone trigger runs
 	// at once; a burst of pushes costs about one reconcile per Debounce.
 	Debounce time.Duration
-	// Policy is used when the tree has no .jobsync.yaml at its root; when nil,
-	// policy.DefaultConfig().
+	// Policy is used when no .jobsync.yaml lies between Path and the tree's
+	// root (gate.FindConfig); when nil, policy.DefaultConfig().
 	Policy *policy.Config
 	// Plan options (AllowEmpty).
 	Plan PlanOptions
-	// Render and Check options; zero values mean the packages' defaults.
+	// Render and Check options of the gate; nil means the packages' defaults
+	// (Render.Root is always the tree's root).
 	Render *render.Options
 	Check  *manifests.Options
 	// SkipUnchanged ends a reconcile of the interval after the fetch when
@@ -197,6 +198,22 @@ func (l *Loop) Once(ctx context.Context) Attempt {
 	return a
 }
 
+// PlanOnce runs one reconcile up to the plan, and stops before the target
+// applies anything: the attempt's ChangeSet is what Once would apply
+// (Stage "planned" when it got there). It is not recorded in Status.
+// jobsync diff dry-runs the plan with it.
+func (l *Loop) PlanOnce(ctx context.Context) Attempt {
+	a := Attempt{Started: l.opts.Clock.Now()}
+	a.Err = l.once(ctx, &a, attemptMode{planOnly: true})
+	a.Finished = l.opts.Clock.Now()
+	return a
+}
+
+// attemptMode says how far one reconcile goes: a tick with SkipUnchanged
+// stops after the fetch when the revision was applied; planOnly stops
+// before the apply.
+type attemptMode struct{ skipUnchanged, planOnly bool }
+
 // errUnchanged ends a reconcile that SkipUnchanged skips.
 var errUnchanged = errors.New("revision unchanged since the last reconcile")
 
@@ -204,7 +221,7 @@ var errUnchanged = errors.New("revision unchanged since the last reconcile")
 // SkipUnchanged skipped (then false).
 func (l *Loop) attempt(ctx context.Context, tick bool) (Attempt, bool) {
 	a := Attempt{Started: l.opts.Clock.Now()}
-	a.Err = l.once(ctx, &a, tick && l.opts.SkipUnchanged)
+	a.Err = l.once(ctx, &a, attemptMode{skipUnchanged: tick && l.opts.SkipUnchanged})
 	a.Finished = l.opts.Clock.Now()
 	if errors.Is(a.Err, errUnchanged) {
 		return a, false
@@ -213,7 +230,7 @@ func (l *Loop) attempt(ctx context.Context, tick bool) (Attempt, bool) {
 	return a, true
 }
 
-func (l *Loop) once(ctx context.Context, a *Attempt, skipUnchanged bool) error {
+func (l *Loop) once(ctx context.Context, a *Attempt, mode attemptMode) error {
 	// 1. fetch the revision.
 	fetchStart := l.opts.Clock.Now()
 	snap, err := l.src.Fetch(ctx)
@@ -224,37 +241,35 @@ func (l *Loop) once(ctx context.Context, a *Attempt, skipUnchanged bool) error {
 	}
 	a.Revision = snap.Revision
 	// 2. stop here when nothing changed and nothing drifts (SkipUnchanged).
-	if skipUnchanged && l.appliedLast(snap.Revision) {
+	if mode.skipUnchanged && l.appliedLast(snap.Revision) {
 		a.Stage = "unchanged"
 		return errUnchanged
 	}
-	// 3. render the path into documents with their origins.
+	// 3. the gate: render the path, check every object as the API server
+	// would, apply the policies of the nearest .jobsync.yaml.
 	a.Stage = "render"
-	root := filepath.Join(snap.Dir, l.opts.Path)
-	docs, err := render.RenderContext(renderContext(ctx), []string{root}, l.renderOptions(snap.Dir))
-	if err != nil { // a render cancelled by the loop's context applies nothing
+	v, err := gate.Run(renderContext(ctx), []string{filepath.Join(snap.Dir, l.opts.Path)}, l.gateOptions(snap.Dir))
+	if err != nil {
+		if _, ok := errors.AsType[*gate.ConfigError](err); ok {
+			a.Stage = "validate"
+			return err
+		}
 		return fmt.Errorf("render %s: %w", displayPath(l.opts.Path), err)
 	}
-	// 4. read the batch policies of the tree's .jobsync.yaml.
 	a.Stage = "validate"
-	cfg, err := l.policyConfig(snap.Dir)
-	if err != nil {
-		return fmt.Errorf("policy config: %w", err)
+	a.Findings = withFindings(v.Results)
+	// 4. a revision with any error is applied not at all.
+	if err := v.Err(); err != nil {
+		return fmt.Errorf("%w; the last good revision stays live", err)
 	}
-	// 5. decode, default and validate every object, and apply the policies.
-	results := manifests.Check(toInputs(docs), l.checkOptions(cfg))
-	a.Findings = withFindings(results)
-	// 6. gate: a revision with any error is applied not at all.
-	if n := countInvalid(results); n > 0 {
-		return fmt.Errorf("%w: %d object(s) with errors; the last good revision stays live", ErrRejected, n)
-	}
-	// 7. label the desired objects for this sync.
+	results := v.Results
+	// 5. label the desired objects for this sync.
 	a.Stage = "plan"
 	desired, err := TakeDesired(results, l.opts.Sync, snap.Revision, l.opts.Namespace)
 	if err != nil {
 		return err
 	}
-	// 8. read the target's inventory and plan against it.
+	// 6. read the target's inventory and plan against it.
 	inv, err := l.tgt.Inventory(ctx)
 	if err != nil {
 		return fmt.Errorf("inventory: %w", err)
@@ -264,7 +279,11 @@ func (l *Loop) once(ctx context.Context, a *Attempt, skipUnchanged bool) error {
 		return fmt.Errorf("plan: %w", err)
 	}
 	a.ChangeSet = cs
-	// 9. apply (the target prunes last and records its new inventory).
+	if mode.planOnly {
+		a.Stage = "planned"
+		return nil
+	}
+	// 7. apply (the target prunes last and records its new inventory).
 	a.Stage = "apply"
 	res, err := l.tgt.Apply(ctx, cs)
 	a.Result = res
@@ -293,65 +312,22 @@ func (l *Loop) appliedLast(revision string) bool {
 	return true
 }
 
-func (l *Loop) renderOptions(root string) render.Options {
-	o := render.DefaultOptions()
+// gateOptions are the loop's gate options for a tree checked out at root:
+// the tree is the root (kustomize loads nothing outside it), and the
+// decoded objects are kept to be applied.
+func (l *Loop) gateOptions(root string) gate.Options {
+	o := gate.DefaultOptions()
 	if l.opts.Render != nil {
-		o = *l.opts.Render
+		o.Render = *l.opts.Render
 	}
-	o.Root = root
-	return o
-}
-
-// checkOptions applies the policies to each object as soon as it is
-// checked, then drops its typed form (the targets apply the decoded
-// document) and its line index (its findings keep their lines): with
-// 10,000 objects, all of them at once would double a reconcile's memory.
-func (l *Loop) checkOptions(cfg policy.Config) manifests.Options {
-	o := manifests.DefaultOptions()
 	if l.opts.Check != nil {
-		o = *l.opts.Check
+		o.Check = *l.opts.Check
 	}
-	now, each := l.opts.Clock.Now(), o.Each
-	o.Each = func(r *manifests.Result) {
-		if each != nil {
-			each(r)
-		}
-		policy.ApplyTo(r, cfg, now)
-		r.Object = nil
-	}
-	o.DropLines = true
+	o.Render.Root = root
+	o.Policy = l.opts.Policy
+	o.Now = l.opts.Clock.Now()
+	o.KeepObjects = true
 	return o
-}
-
-// policyConfig reads .jobsync.yaml at the tree's root, else the configured one.
-func (l *Loop) policyConfig(root string) (policy.Config, error) {
-	p := filepath.Join(root, ".jobsync.yaml")
-	if _, err := os.Stat(p); err == nil {
-		return policy.LoadConfig(p)
-	}
-	if l.opts.Policy != nil {
-		return *l.opts.Policy, nil
-	}
-	return policy.DefaultConfig(), nil
-}
-
-// toInputs turns rendered documents into manifests inputs.
-func toInputs(docs []render.Document) []manifests.Input {
-	in := make([]manifests.Input, len(docs))
-	for i, d := range docs {
-		in[i] = manifests.Input{File: d.Origin.File, Line: d.Origin.Line, Data: d.Data, Err: d.Err}
-	}
-	return in
-}
-
-func countInvalid(results []manifests.Result) int {
-	n := 0
-	for i := range results {
-		if !results[i].Valid() {
-			n++
-		}
-	}
-	return n
 }
 
 func withFindings(results []manifests.Result) []manifests.Result {

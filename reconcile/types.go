@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/jobsync/jobsync/jobchange"
 )
 
 // Labels and annotations that jobsync reads or writes on the objects it owns.
@@ -24,16 +26,16 @@ const (
 	AnnotationPrune = "jobsync.io/prune"
 	// AnnotationOnChange chooses how a changed Job is replaced:
 	// "recreate-when-finished" (default), "recreate" or "ignore".
-	AnnotationOnChange = "jobsync.io/on-change"
+	AnnotationOnChange = jobchange.Annotation
 	// AnnotationIgnore lists policy ids to suppress on one object ("id,id").
 	AnnotationIgnore = "jobsync.io/ignore"
 )
 
 // Values of AnnotationOnChange.
 const (
-	OnChangeRecreateWhenFinished = "recreate-when-finished"
-	OnChangeRecreate             = "recreate"
-	OnChangeIgnore               = "ignore"
+	OnChangeRecreateWhenFinished = string(jobchange.RecreateWhenFinished)
+	OnChangeRecreate             = string(jobchange.Recreate)
+	OnChangeIgnore               = string(jobchange.Ignore)
 )
 
 // ObjectRef names one object.

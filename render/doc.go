@@ -60,10 +60,12 @@
 // or Helm plugins; builtin generators and transformers work) and load
 // restrictions root-only: a kustomization reads files only inside its own
 // directory tree and reaches other directories only as bases. Bases, in turn,
-// must lie inside a boundary: Options.Root when the kustomization is below
-// it; else the enclosing git work tree; else the current directory when it
-// encloses the kustomization; else the kustomization directory. Loads past it
-// fail with ErrOutsideRoot. Remote bases and files (http(s)://, git@...,
+// must lie inside the root (see FindRoot): Options.Root when given; else the
+// Git work tree holding the first path; else that path itself. The current
+// directory plays no part, so a path renders the same from any directory.
+// A kustomization outside that root is fenced by its own Git work tree, else
+// its own directory. Loads past the fence fail with ErrOutsideRoot, whose
+// message names --root when no Git work tree holds the kustomization. Remote bases and files (http(s)://, git@...,
 // github.com/..., ?ref=...) are refused with ErrRemoteBase, which names the
 // --allow-remote-bases flag, unless Options.AllowRemoteBases is set; the
 // check follows local bases, so a remote base two levels down is found too.

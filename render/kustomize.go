@@ -115,41 +115,6 @@ func (r *renderer) resourceDoc(res *resource.Resource, dir, kname string, strip 
 	return Document{Origin: o, Data: data}
 }
 
-// boundary is the directory kustomize may not load from outside of: Root when
-// the kustomization is below it; else the nearest enclosing git work tree;
-// else the current directory when it encloses the kustomization; else the
-// kustomization directory itself.
-func (r *renderer) boundary(dir string) string {
-	if r.opts.Root != "" && within(r.base, dir) {
-		return r.base
-	}
-	for d := dir; ; {
-		if _, err := os.Stat(filepath.Join(d, ".git")); err == nil {
-			return d
-		}
-		up := filepath.Dir(d)
-		if up == d {
-			break
-		}
-		d = up
-	}
-	if within(r.cwd, dir) {
-		return r.cwd
-	}
-	return dir
-}
-
-// rootName names the load boundary for messages.
-func (r *renderer) rootName(bound string) string {
-	if bound == r.base && r.opts.Root != "" {
-		return filepath.ToSlash(r.opts.Root)
-	}
-	if o := r.origin(bound); o != "." {
-		return o
-	}
-	return "(the current directory)"
-}
-
 // relTo returns p relative to dir when it can, else p.
 func relTo(dir, p string) string {
 	if rel, err := filepath.Rel(dir, p); err == nil {

@@ -50,11 +50,11 @@ func TestRenderKustomize(t *testing.T) {
 			{File: "kust/base/backup.yaml", Line: 17, Name: "migrate"},
 			{File: "kust/overlays/prod/kustomization.yaml", Line: 0, Name: "generated"},
 		}},
-		{"origins relative to the current directory without a root", "testdata/kust/overlays/dev", "", []got{
-			{File: "testdata/kust/base/settings.yaml", Line: 1, Name: "dev-settings"},
-			{File: "testdata/kust/base/backup.yaml", Line: 2, Name: "dev-backup"},
-			{File: "testdata/kust/base/backup.yaml", Line: 17, Name: "dev-migrate"},
-			{File: "testdata/kust/overlays/dev/extra.yaml", Line: 3, Name: "dev-runner"},
+		{"origins relative to the Git work tree without a root", "testdata/kust/overlays/dev", "", []got{
+			{File: "render/testdata/kust/base/settings.yaml", Line: 1, Name: "dev-settings"},
+			{File: "render/testdata/kust/base/backup.yaml", Line: 2, Name: "dev-backup"},
+			{File: "render/testdata/kust/base/backup.yaml", Line: 17, Name: "dev-migrate"},
+			{File: "render/testdata/kust/overlays/dev/extra.yaml", Line: 3, Name: "dev-runner"},
 		}},
 		{"build failure is one error document", "testdata/kust-broken", "testdata", []got{
 			{File: "kust-broken/kustomization.yaml", Err: ErrKustomize},

@@ -35,7 +35,8 @@ type Document struct {
 // Options configures Render.
 type Options struct {
 	// Root bounds what kustomize may load and is the base of Origin.File.
-	// Empty means the current directory.
+	// Empty means FindRoot of the first path: the Git work tree holding it,
+	// else the path itself (never the current directory).
 	Root string
 	// AllowRemoteBases lets kustomizations load remote (http, git) bases.
 	AllowRemoteBases bool
@@ -95,7 +96,7 @@ func RenderContext(ctx context.Context, paths []string, opts Options) ([]Documen
 		ctx, cancel = context.WithTimeoutCause(ctx, opts.Timeout, errTimeout)
 		defer cancel()
 	}
-	r, err := newRenderer(ctx, opts)
+	r, err := newRenderer(ctx, paths, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -125,22 +126,36 @@ func RenderContext(ctx context.Context, paths []string, opts Options) ([]Documen
 // renderer holds what one Render call shares between its paths.
 type renderer struct {
 	opts  Options
-	base  string // absolute base of Origin.File (Root or cwd)
-	cwd   string
+	base  string    // absolute root: the fence of kustomize loads and the base of Origin.File
+	cwd   string    // only to make relative paths absolute
 	lines lineIndex // origin files split for kustomize line lookups
 	spent *budget
 }
 
-func newRenderer(ctx context.Context, opts Options) (*renderer, error) {
+func newRenderer(ctx context.Context, paths []string, opts Options) (*renderer, error) {
 	cwd, err := os.Getwd()
 	if err != nil {
 		return nil, fmt.Errorf("render: current directory: %w", err)
 	}
-	base := cwd
-	if opts.Root != "" {
+	first := ""
+	for _, p := range paths {
+		if p != "-" {
+			first = p
+			break
+		}
+	}
+	base := ""
+	switch {
+	case opts.Root != "":
 		if base, err = filepath.Abs(opts.Root); err != nil {
 			return nil, fmt.Errorf("render: root %s: %w", opts.Root, err)
 		}
+	case first != "":
+		if base, err = FindRoot(first, ""); err != nil {
+			return nil, fmt.Errorf("render: %w", err)
+		}
+	default: // standard input only: its origin is "-"
+		base = cwd
 	}
 	r := &renderer{opts: opts, base: base, cwd: cwd, lines: lineIndex{}}
 	r.spent = &budget{ctx: ctx, opts: &r.opts}

@@ -148,9 +148,9 @@ func TestRenderInputs(t *testing.T) {
 			func(o *Options) { o.Root = "testdata/nested" }, []got{
 				{File: "testdata/plain/b.yml", Line: 2, Name: "b"},
 			}},
-		{"empty root means the current directory", []string{"testdata/plain/b.yml"},
+		{"empty root means the Git work tree", []string{"testdata/plain/b.yml"},
 			func(o *Options) { o.Root = "" }, []got{
-				{File: "testdata/plain/b.yml", Line: 2, Name: "b"},
+				{File: "render/testdata/plain/b.yml", Line: 2, Name: "b"},
 			}},
 	}
 	for _, tt := range tests {

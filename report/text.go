@@ -103,3 +103,17 @@ func plural(n int, one, many string) string {
 	}
 	return many
 }
+
+// WriteTextErrors writes the errors of results in the text format, one line
+// each, without colour or summary: what apply and diff print of a rejected
+// revision, as validate prints it.
+func WriteTextErrors(w io.Writer, results []manifests.Result) error {
+	bw := bufio.NewWriter(w)
+	for i := range results {
+		r := &results[i]
+		for j := range r.Errors {
+			textFinding(bw, painter(false), r, &r.Errors[j], "error")
+		}
+	}
+	return bw.Flush()
+}

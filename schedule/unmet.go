@@ -33,7 +33,7 @@ type Unmet struct {
 }
 
 // MostRecentUnmet finds the fire time the CronJob controller would start now
-// (spec §6.4, pkg/controller/cronjob mostRecentScheduleTime): the latest fire
+// (mostRecentScheduleTime in the CronJob controller; docs/batch-semantics.md#missed-runs): the latest fire
 // time of sched in loc after the last schedule time (lastSchedule, else
 // created) and not after now; with startingDeadlineSeconds (sds, may be nil)
 // the search never starts before now − sds. Missed runs are not back-filled:

@@ -19,8 +19,6 @@ import (
 	"github.com/jobsync/jobsync/reconcile"
 )
 
-func init() { register(newAgentCmd) }
-
 // agentFlags are the agent's settings; every one is also an env variable.
 type agentFlags struct {
 	repo, ref, path, target, stateDir, sync, namespace, listen string
@@ -35,7 +33,7 @@ type agentFlags struct {
 	leaderElect                                                bool
 	leaseName, identity                                        string
 	leaseDuration, renewDeadline, retryPeriod                  time.Duration
-	kube                                                       agentKubeFlags
+	kube                                                       kubeFlags
 	git                                                        agentGitFlags
 	embedded                                                   agentEmbeddedFlags
 	render                                                     renderLimitFlags

@@ -8,29 +8,13 @@ import (
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/spf13/cobra"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/jobsync/jobsync/agent"
 	"github.com/jobsync/jobsync/reconcile"
 	"github.com/jobsync/jobsync/reconcile/cluster"
 )
-
-// agentKubeFlags select a cluster the way kubectl does.
-type agentKubeFlags struct {
-	kubeconfig, context string
-	qps                 float32
-	burst               int
-}
-
-func (k *agentKubeFlags) register(c *cobra.Command) {
-	c.Flags().StringVar(&k.kubeconfig, "kubeconfig", "", "kubeconfig file (default: in-cluster config, else $KUBECONFIG, else ~/.kube/config)")
-	c.Flags().StringVar(&k.context, "context", "", "kubeconfig context to use")
-	c.Flags().Float32Var(&k.qps, "kube-qps", 200, "cluster target: API requests per second")
-	c.Flags().IntVar(&k.burst, "kube-burst", 400, "cluster target: API request burst")
-}
 
 // inClusterNamespaceFile holds the namespace of the pod (the service
 // account's), mounted in every pod.
@@ -46,7 +30,7 @@ type clusterConfig struct {
 }
 
 // restConfig returns the cluster config, or nil when no cluster is configured.
-func (k *agentKubeFlags) restConfig(env func(string) (string, bool)) (*clusterConfig, error) {
+func (k *kubeFlags) restConfig(env func(string) (string, bool)) (*clusterConfig, error) {
 	if k.kubeconfig == "" && k.context == "" {
 		if _, ok := env("KUBERNETES_SERVICE_HOST"); ok {
 			cfg, err := rest.InClusterConfig()
@@ -92,17 +76,6 @@ func (k *agentKubeFlags) restConfig(env func(string) (string, bool)) (*clusterCo
 		ns = "default"
 	}
 	return &clusterConfig{rest: cfg, from: "kubeconfig " + found, namespace: ns}, nil
-}
-
-// kubeClientConfig loads kubeconfig files the way kubectl does: kubeconfig
-// when given, else $KUBECONFIG, else ~/.kube/config; kubeContext and namespace,
-// when given, override the file's. It returns the loading rules too.
-func kubeClientConfig(kubeconfig, kubeContext, namespace string) (clientcmd.ClientConfig, *clientcmd.ClientConfigLoadingRules) {
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	rules.ExplicitPath = kubeconfig
-	over := &clientcmd.ConfigOverrides{CurrentContext: kubeContext}
-	over.Context.Namespace = namespace
-	return clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, over), rules
 }
 
 // openedTarget is the chosen target with what the agent needs around it.

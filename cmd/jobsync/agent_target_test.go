@@ -40,7 +40,7 @@ func TestAgentClusterNamespace(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			k := agentKubeFlags{kubeconfig: kc, context: tc.context}
+			k := kubeFlags{kubeconfig: kc, context: tc.context}
 			cc, err := k.restConfig(noEnv)
 			if err != nil || cc == nil {
 				t.Fatalf("restConfig: %v %v", cc, err)
@@ -53,7 +53,7 @@ func TestAgentClusterNamespace(t *testing.T) {
 			}
 		})
 	}
-	if cc, err := (&agentKubeFlags{kubeconfig: filepath.Join(t.TempDir(), "none")}).restConfig(noEnv); err == nil || cc != nil {
+	if cc, err := (&kubeFlags{kubeconfig: filepath.Join(t.TempDir(), "none")}).restConfig(noEnv); err == nil || cc != nil {
 		t.Errorf("missing --kubeconfig: %v, %v; want an error", cc, err)
 	}
 }

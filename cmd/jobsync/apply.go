@@ -21,30 +21,27 @@ import (
 	"github.com/jobsync/jobsync/agent"
 	"github.com/jobsync/jobsync/reconcile"
 	"github.com/jobsync/jobsync/reconcile/cluster"
+	"github.com/jobsync/jobsync/render"
+	"github.com/jobsync/jobsync/report"
 )
-
-func init() { register(newApplyCmd) }
 
 // applyClusterFlags select the cluster and namespace the way kubectl does, and
 // name the sync and field manager.
 type applyClusterFlags struct {
-	kubeconfig, context, namespace string
-	fieldManager, sync             string
-	qps                            float32
-	burst                          int
-	prune, allowEmpty              bool
-	render                         renderLimitFlags
+	kubeFlags
+	namespace, root    string
+	fieldManager, sync string
+	prune, allowEmpty  bool
+	render             renderLimitFlags
 }
 
 func (f *applyClusterFlags) register(c *cobra.Command) {
+	f.kubeFlags.register(c)
 	fl := c.Flags()
-	fl.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)")
-	fl.StringVar(&f.context, "context", "", "kubeconfig context to use (default: its current context)")
+	fl.StringVar(&f.root, "root", "", rootFlagHelp)
 	fl.StringVarP(&f.namespace, "namespace", "n", "", "namespace for objects without one, and of the inventory (default: the context's, else \"default\")")
 	fl.StringVar(&f.fieldManager, "field-manager", cluster.FieldManager, "server-side apply field manager")
 	fl.StringVar(&f.sync, "sync-name", "default", "name of the sync: labels every applied object, names the inventory")
-	fl.Float32Var(&f.qps, "kube-qps", 200, "API requests per second")
-	fl.IntVar(&f.burst, "kube-burst", 400, "API request burst")
 	fl.BoolVar(&f.prune, "prune", false, "delete objects of the inventory that left Git (never a controller's, never jobsync.io/prune: disabled)")
 	fl.BoolVar(&f.allowEmpty, "allow-empty", false, "allow a render with no objects to prune everything (with --prune)")
 	f.render.register(c)
@@ -73,17 +70,32 @@ func (f *applyClusterFlags) open() (*cluster.Target, string, error) {
 	return t, ns, err
 }
 
-// loop returns a one-shot reconcile loop of the local directory into tgt.
-func (f *applyClusterFlags) loop(path, ns string, tgt reconcile.Target) *reconcile.Loop {
+// loop returns a one-shot reconcile loop of path into tgt. The loop's tree
+// is path's root (--root, else the Git work tree holding path, else path
+// itself; see render.FindRoot), so that a base beside the overlay renders
+// and .jobsync.yaml is found as validate finds them, from any directory.
+func (f *applyClusterFlags) loop(path, ns string, tgt reconcile.Target) (*reconcile.Loop, error) {
+	root, err := render.FindRoot(path, f.root)
+	if err != nil {
+		return nil, err
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	rel, err := filepath.Rel(root, abs)
+	if err != nil {
+		return nil, err
+	}
 	src := reconcile.SourceFunc(func(context.Context) (reconcile.Snapshot, error) {
-		rev, err := dirRevision(path)
-		return reconcile.Snapshot{Revision: rev, Dir: path}, err
+		rev, err := dirRevision(root)
+		return reconcile.Snapshot{Revision: rev, Dir: root}, err
 	})
 	lo := reconcile.DefaultLoopOptions()
-	lo.Sync, lo.Namespace = f.sync, ns
+	lo.Sync, lo.Namespace, lo.Path = f.sync, ns, rel
 	lo.Plan.AllowEmpty = f.allowEmpty
 	lo.Render = f.render.options()
-	return reconcile.NewLoop(src, tgt, lo)
+	return reconcile.NewLoop(src, tgt, lo), nil
 }
 
 // dirRevision names a directory's content: "dir@sha256:<hash>" of every
@@ -199,7 +211,11 @@ func runApply(ctx context.Context, s streams, path string, f applyFlags) error {
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
-	a := f.loop(path, ns, pruneGate{Target: tgt, prune: f.prune}).Once(ctx)
+	loop, err := f.loop(path, ns, pruneGate{Target: tgt, prune: f.prune})
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	a := loop.Once(ctx)
 	if f.output == "text" {
 		// Before any wait: what was applied shows at once.
 		printApplyFindings(s.out, a)
@@ -212,6 +228,9 @@ func runApply(ctx context.Context, s streams, path string, f applyFlags) error {
 	if f.output == "json" {
 		enc := json.NewEncoder(s.out)
 		enc.SetIndent("", "  ")
+		if a.Err != nil {
+			err = withCode(exitFindings, nil) // the document says why, once
+		}
 		return errors.Join(enc.Encode(applyReport{AttemptReport: agent.AttemptReportOf(&a), Wait: hs}), err)
 	}
 	for _, h := range hs {
@@ -239,17 +258,10 @@ func waitApplied(ctx context.Context, tgt *cluster.Target, a reconcile.Attempt, 
 	return hs, nil
 }
 
-// printApplyFindings prints the errors of a rejected revision, file:line first.
+// printApplyFindings prints the errors of a rejected revision as validate
+// prints them (file:line: error: Kind/namespace/name: field: message [rule]).
 func printApplyFindings(w io.Writer, a reconcile.Attempt) {
-	for _, r := range a.Findings {
-		for _, e := range r.Errors {
-			line := e.Line
-			if line == 0 {
-				line = r.Line
-			}
-			fmt.Fprintf(w, "%s:%d: %s/%s: %s: %s (%s)\n", r.File, line, r.Kind, r.Name, e.Field, e.Message, e.Rule)
-		}
-	}
+	_ = report.WriteTextErrors(w, a.Findings)
 }
 
 // printApplyOutcomes prints every outcome that did something, failed or waits.

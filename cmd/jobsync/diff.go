@@ -15,8 +15,6 @@ import (
 	"github.com/jobsync/jobsync/reconcile/cluster"
 )
 
-func init() { register(newDiffCmd) }
-
 // ANSI colours of diff lines.
 const (
 	diffAnsiReset = "\x1b[0m"
@@ -26,27 +24,16 @@ const (
 	diffAnsiCyan  = "\x1b[36m"
 )
 
-// diffTarget computes diffs instead of applying: the loop's reconcile runs
-// up to the plan, and the plan is dry-run on the server.
-type diffTarget struct {
-	*cluster.Target
-	prune bool
-	diffs []cluster.ObjectDiff
-}
-
-func (d *diffTarget) Apply(ctx context.Context, cs reconcile.ChangeSet) (reconcile.ApplyResult, error) {
-	if !d.prune {
-		kept := cs.Changes[:0:0]
-		for _, c := range cs.Changes {
-			if c.Action != reconcile.ActionPrune {
-				kept = append(kept, c)
-			}
+// withoutPrunes returns cs without its prunes (diff shows them only with --prune).
+func withoutPrunes(cs reconcile.ChangeSet) reconcile.ChangeSet {
+	kept := cs.Changes[:0:0]
+	for _, c := range cs.Changes {
+		if c.Action != reconcile.ActionPrune {
+			kept = append(kept, c)
 		}
-		cs.Changes = kept
 	}
-	var err error
-	d.diffs, err = d.Target.Diff(ctx, cs)
-	return reconcile.ApplyResult{}, err
+	cs.Changes = kept
+	return cs
 }
 
 type diffFlags struct {
@@ -92,13 +79,24 @@ func runDiff(ctx context.Context, s streams, path string, f diffFlags) error {
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
-	dt := &diffTarget{Target: tgt, prune: f.prune}
-	a := f.loop(path, ns, dt).Once(ctx)
+	loop, err := f.loop(path, ns, tgt)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	a := loop.PlanOnce(ctx)
 	printApplyFindings(s.out, a)
 	if a.Err != nil {
 		return withCode(exitUsage, fmt.Errorf("%s: %w", a.Stage, a.Err))
 	}
-	changed, failed := printDiffs(s.out, dt.diffs, color)
+	cs := a.ChangeSet
+	if !f.prune {
+		cs = withoutPrunes(cs)
+	}
+	diffs, err := tgt.Diff(ctx, cs)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	changed, failed := printDiffs(s.out, diffs, color)
 	if failed > 0 {
 		return withCode(exitUsage, fmt.Errorf("%d object(s) could not be dry-run", failed))
 	}

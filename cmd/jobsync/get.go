@@ -18,8 +18,6 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-func init() { register(newGetCmd) }
-
 // getFlags are shared by get, logs, trigger, suspend and resume.
 type getFlags struct {
 	stateDir      string

@@ -13,8 +13,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 )
 
-func init() { register(newLogsCmd) }
-
 func newLogsCmd(s streams) *cobra.Command {
 	var f getFlags
 	var container string

@@ -44,11 +44,27 @@ type streams struct {
 	env func(string) (string, bool)
 }
 
-// subcommands is filled by init functions in the command files, one per file,
-// so that commands can be added without editing this file.
-var subcommands []func(s streams) *cobra.Command
-
-func register(f func(s streams) *cobra.Command) { subcommands = append(subcommands, f) }
+// commands lists every subcommand. To add one, write its
+// newXCmd(s streams) *cobra.Command in its own file and add the call here.
+func commands(s streams) []*cobra.Command {
+	return []*cobra.Command{
+		// checking and applying a path
+		newValidateCmd(s),
+		newScheduleCmd(s),
+		newDiffCmd(s),
+		newApplyCmd(s),
+		newSourceCmd(s),
+		// the agent, and driving its embedded target
+		newAgentCmd(s),
+		newGetCmd(s),
+		newLogsCmd(s),
+		newTriggerCmd(s),
+		newSuspendCmd(s, true),
+		newSuspendCmd(s, false),
+		newReconcileCmd(s),
+		newVersionCmd(s),
+	}
+}
 
 func newRootCmd(s streams) *cobra.Command {
 	root := &cobra.Command{
@@ -78,9 +94,7 @@ A flag on the command line wins over the environment.`,
 	root.SetIn(s.in)
 	root.SetOut(s.out)
 	root.SetErr(s.err)
-	for _, f := range subcommands {
-		root.AddCommand(f(s))
-	}
+	root.AddCommand(commands(s)...)
 	return root
 }
 
@@ -91,8 +105,11 @@ func run(args []string, in io.Reader, out, errw io.Writer) int {
 
 // runEnv is run with an explicit environment.
 func runEnv(args []string, in io.Reader, out, errw io.Writer, env func(string) (string, bool)) int {
-	s := streams{in: in, out: out, err: errw, env: env}
-	root := newRootCmd(s)
+	return execute(newRootCmd(streams{in: in, out: out, err: errw, env: env}), args, errw)
+}
+
+// execute runs root with args and returns the process exit code.
+func execute(root *cobra.Command, args []string, errw io.Writer) int {
 	root.SetArgs(args)
 	err := root.Execute()
 	if err == nil {

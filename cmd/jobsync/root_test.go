@@ -8,8 +8,9 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() {
-	register(func(s streams) *cobra.Command {
+// envTestCmd prints two flags' values.
+func envTestCmd() *cobra.Command {
+	{
 		var n int
 		var name string
 		c := &cobra.Command{Use: "envtest", Hidden: true, RunE: func(cmd *cobra.Command, _ []string) error {
@@ -19,7 +20,7 @@ func init() {
 		c.Flags().IntVar(&n, "retry-count", 1, "")
 		c.Flags().StringVar(&name, "sync-name", "default", "")
 		return c
-	})
+	}
 }
 
 func TestFlagsFromEnv(t *testing.T) {
@@ -40,7 +41,9 @@ func TestFlagsFromEnv(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var out, errb bytes.Buffer
 			env := func(k string) (string, bool) { v, ok := tc.env[k]; return v, ok }
-			code := runEnv(tc.args, strings.NewReader(""), &out, &errb, env)
+			root := newRootCmd(streams{in: strings.NewReader(""), out: &out, err: &errb, env: env})
+			root.AddCommand(envTestCmd())
+			code := execute(root, tc.args, &errb)
 			if code != tc.wantCode {
 				t.Fatalf("exit %d, want %d (stderr %q)", code, tc.wantCode, errb.String())
 			}

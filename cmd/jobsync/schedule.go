@@ -16,8 +16,6 @@ import (
 	"github.com/jobsync/jobsync/web"
 )
 
-func init() { register(newScheduleCmd) }
-
 // scheduleOptions are the flags of jobsync schedule.
 type scheduleOptions struct {
 	count  int

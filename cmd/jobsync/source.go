@@ -13,8 +13,6 @@ import (
 	"github.com/jobsync/jobsync/source"
 )
 
-func init() { register(newSourceCmd) }
-
 // sourceFlags are the Git source's settings. Secrets come from files (or the
 // environment variables in sourceSecretEnv), never from flag values: those
 // show in ps and shell history. The agent uses the same flags.

@@ -9,13 +9,6 @@ import (
 	"github.com/jobsync/jobsync/agent"
 )
 
-func init() {
-	register(newTriggerCmd)
-	register(func(s streams) *cobra.Command { return newSuspendCmd(s, true) })
-	register(func(s streams) *cobra.Command { return newSuspendCmd(s, false) })
-	register(newReconcileCmd)
-}
-
 func newTriggerCmd(s streams) *cobra.Command {
 	var f getFlags
 	c := &cobra.Command{

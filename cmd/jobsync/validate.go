@@ -1,10 +1,10 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,16 +14,11 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/jobsync/jobsync/gate"
 	"github.com/jobsync/jobsync/manifests"
 	"github.com/jobsync/jobsync/policy"
-	"github.com/jobsync/jobsync/render"
 	"github.com/jobsync/jobsync/report"
 )
-
-func init() { register(newValidateCmd) }
-
-// configFileName is the policy configuration looked up beside the validated path.
-const configFileName = ".jobsync.yaml"
 
 // validateNow is the clock validate anchors schedule policies to (tests pin it).
 var validateNow = time.Now
@@ -37,6 +32,7 @@ type validateFlags struct {
 	noColor     bool
 	maxDocMB    int
 	render      renderLimitFlags
+	root        string
 }
 
 func newValidateCmd(s streams) *cobra.Command {
@@ -54,13 +50,17 @@ Objects of other kinds are listed as not checked. Each finding names its file,
 line, object, API field path and rule (upstream for API-server rules, else the
 policy id).
 
-Policy configuration: --config, else .jobsync.yaml at the root of the first
-PATH (or beside it when PATH is a file), else .jobsync.yaml in the current
-directory, else the defaults.
+The root is --root, else the Git work tree holding the first PATH, else that
+PATH itself; never the current directory, so a PATH gives the same output
+from anywhere. Kustomizations load nothing outside the root (a base beside
+the overlay is fine when both are in it), and file names are relative to it.
+
+Policy configuration: --config, else the nearest .jobsync.yaml from the first
+PATH up to the root, else the defaults.
 
 Exit codes: 0 no object has an error; 1 some object has an error (or, with
---strict, a warning); 2 usage or I/O failure (bad flag, unreadable path, bad
-configuration).
+--strict, a warning); 2 usage or I/O failure (bad flag, unreadable path, a
+PATH outside --root, bad configuration).
 
 Colour: text output is coloured on a terminal unless --no-color is given or
 the NO_COLOR environment variable is set.`,
@@ -101,14 +101,15 @@ the NO_COLOR environment variable is set.`,
 	fl.StringVarP(&f.output, "output", "o", report.FormatText, "output format: "+strings.Join(report.Formats, ", "))
 	fl.BoolVar(&f.strict, "strict", false, "exit 1 on warnings too")
 	fl.BoolVar(&f.allowRemote, "allow-remote-bases", false, "let kustomizations load remote (http, git) bases")
-	fl.StringVar(&f.config, "config", "", "policy configuration file (default: .jobsync.yaml at the first PATH's root, else in the current directory)")
+	fl.StringVar(&f.config, "config", "", "policy configuration file (default: the nearest .jobsync.yaml from the first PATH up to the root)")
+	fl.StringVar(&f.root, "root", "", rootFlagHelp)
 	fl.BoolVar(&f.noColor, "no-color", false, "never colour the text output (also when NO_COLOR is set)")
 	fl.IntVar(&f.maxDocMB, "max-document-mb", 8, "largest document accepted, in MiB; larger ones are findings")
 	f.render.register(c)
 	return c
 }
 
-// runValidate is render → manifests.Check → policy.Apply → report.
+// runValidate is the gate (render → manifests.Check → policies) → report.
 func runValidate(s streams, paths []string, f validateFlags) error {
 	if !slices.Contains(report.Formats, f.output) {
 		return withCode(exitUsage, fmt.Errorf("--output %q: use one of %s", f.output, strings.Join(report.Formats, ", ")))
@@ -119,46 +120,30 @@ func runValidate(s streams, paths []string, f validateFlags) error {
 	if countOf(paths, "-") > 1 {
 		return withCode(exitUsage, errors.New("standard input (-) can be given only once"))
 	}
-	cfg, err := validateConfig(f.config, paths)
+	g := gate.DefaultOptions()
+	g.Render.AllowRemoteBases = f.allowRemote
+	g.Render.Stdin = s.in
+	g.Render.MaxDocumentBytes = f.maxDocMB << 20
+	g.Render.Root = f.root
+	f.render.apply(&g.Render)
+	g.ConfigFile = f.config
+	g.Now = validateNow()
+	v, err := gate.Run(context.Background(), paths, g)
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
-	ropts := render.DefaultOptions()
-	ropts.AllowRemoteBases = f.allowRemote
-	ropts.Stdin = s.in
-	ropts.MaxDocumentBytes = f.maxDocMB << 20
-	f.render.apply(&ropts)
-	if ropts.Root, err = renderRoot(paths); err != nil {
-		return withCode(exitUsage, err)
-	}
-	docs, err := render.Render(paths, ropts)
-	if err != nil {
-		return withCode(exitUsage, err)
-	}
-	mopts := manifests.DefaultOptions()
-	mopts.MaxDocumentBytes = ropts.MaxDocumentBytes
-	// Policies run in Check's workers, right after each document is checked;
-	// the decoded objects are dropped there (only the findings are reported),
-	// which keeps the memory of a large run small.
-	now := validateNow()
-	mopts.Each = func(r *manifests.Result) {
-		policy.ApplyTo(r, cfg, now)
-		r.Object, r.Unstructured = nil, nil
-	}
-	mopts.DropLines = true
-	results := manifests.Check(validateInputs(docs), mopts)
-
 	opts := report.DefaultOptions()
 	opts.ToolVersion = version
 	opts.Rules = reportRules()
 	opts.Color = f.output == report.FormatText && useColor(s, f.noColor)
-	if abs, err := filepath.Abs(ropts.Root); err == nil {
-		opts.SourceRoot = abs
+	opts.SourceRoot = v.Root
+	if opts.SourceRoot == "" {
+		opts.SourceRoot, _ = filepath.Abs(".")
 	}
-	if err := report.Write(s.out, f.output, results, opts); err != nil {
+	if err := report.Write(s.out, f.output, v.Results, opts); err != nil {
 		return withCode(exitUsage, err)
 	}
-	return validateExit(results, f.strict)
+	return validateExit(v.Results, f.strict)
 }
 
 // validateExit maps results to the exit code: 1 on errors (or warnings with strict).
@@ -171,84 +156,6 @@ func validateExit(results []manifests.Result, strict bool) error {
 		return withCode(exitFindings, nil)
 	}
 	return nil
-}
-
-func validateInputs(docs []render.Document) []manifests.Input {
-	in := make([]manifests.Input, len(docs))
-	for i, d := range docs {
-		in[i] = manifests.Input{File: d.Origin.File, Line: d.Origin.Line, Data: d.Data, Err: d.Err}
-	}
-	return in
-}
-
-// validateConfig loads --config, else .jobsync.yaml at the first path's root,
-// else in the current directory, else returns the defaults.
-func validateConfig(flag string, paths []string) (policy.Config, error) {
-	if flag != "" {
-		return policy.LoadConfig(flag)
-	}
-	var candidates []string
-	if p := paths[0]; p != "-" {
-		dir := p
-		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
-			dir = filepath.Dir(p)
-		}
-		candidates = append(candidates, filepath.Join(dir, configFileName))
-	}
-	candidates = append(candidates, configFileName)
-	for _, c := range candidates {
-		fi, err := os.Stat(c)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return policy.Config{}, fmt.Errorf("policy config %s: %w", c, err)
-		}
-		if fi.Mode().IsRegular() {
-			return policy.LoadConfig(c)
-		}
-	}
-	return policy.DefaultConfig(), nil
-}
-
-// renderRoot is the directory kustomize may load from and file names are
-// relative to: the current directory when every path is below it (CI runs at
-// the repository root), else the Git work tree holding the first path, else
-// the first path itself (its directory for a file).
-func renderRoot(paths []string) (string, error) {
-	cwd, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("current directory: %w", err)
-	}
-	var outside string
-	for _, p := range paths {
-		if p == "-" {
-			continue
-		}
-		abs, err := filepath.Abs(p)
-		if err != nil {
-			return "", fmt.Errorf("path %s: %w", p, err)
-		}
-		if rel, err := filepath.Rel(cwd, abs); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-			outside = abs
-			break
-		}
-	}
-	if outside == "" {
-		return cwd, nil
-	}
-	dir := outside
-	if fi, err := os.Stat(outside); err == nil && !fi.IsDir() {
-		dir = filepath.Dir(outside)
-	}
-	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, ".git")); err == nil {
-			return d, nil
-		}
-		if filepath.Dir(d) == d {
-			return dir, nil
-		}
-	}
 }
 
 // useColor: colour only on a terminal, and never with --no-color or NO_COLOR set.
@@ -313,3 +220,6 @@ func countOf(list []string, s string) int {
 	}
 	return n
 }
+
+// rootFlagHelp is the help of --root, the same for every command that renders.
+const rootFlagHelp = "the directory kustomize may load from and file names are relative to (default: the Git work tree holding PATH, else PATH itself)"

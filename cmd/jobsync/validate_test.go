@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jobsync/jobsync/gate"
 	"github.com/jobsync/jobsync/report"
 )
 
@@ -30,7 +31,7 @@ func runValidateCLI(t *testing.T, stdin string, env map[string]string, args ...s
 }
 
 func TestValidateGolden(t *testing.T) {
-	root, err := os.Getwd()
+	root, err := filepath.Abs("../..") // the Git work tree: file names are relative to it
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +109,7 @@ func TestValidateConfigDiscovery(t *testing.T) {
 		t.Fatalf("without .jobsync.yaml: exit %d, want %d\n%s%s", code, exitFindings, out, errs)
 	}
 	cfg := "rules:\n  job-ttl-unset: \"off\"\n"
-	if err := os.WriteFile(filepath.Join(dir, configFileName), []byte(cfg), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, gate.ConfigFileName), []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	for _, path := range []string{dir, filepath.Join(dir, "job.yaml")} {

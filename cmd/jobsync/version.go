@@ -11,8 +11,6 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
-func init() { register(newVersionCmd) }
-
 func newVersionCmd(s streams) *cobra.Command {
 	return &cobra.Command{
 		Use:     "version",

@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
+	"github.com/jobsync/jobsync/jobchange"
 	"github.com/jobsync/jobsync/reconcile"
 )
 
@@ -165,11 +166,14 @@ func namespaceMissing(err error) bool {
 	return d != nil && d.Kind == "namespaces"
 }
 
+// onChange names the Job's on-change mode for a note (the value as written
+// when it is not a mode: the apply then fails, and validate reports it).
 func onChange(u *unstructured.Unstructured) string {
-	if m := u.GetAnnotations()[reconcile.AnnotationOnChange]; m != "" {
-		return m
+	v := u.GetAnnotations()[jobchange.Annotation]
+	if m, err := jobchange.ParseMode(v); err == nil {
+		return string(m)
 	}
-	return reconcile.OnChangeRecreateWhenFinished
+	return v
 }
 
 func withRevision(u *unstructured.Unstructured, rev string) *unstructured.Unstructured {

@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/jobsync/jobsync/jobchange"
 	"github.com/jobsync/jobsync/reconcile"
 )
 
@@ -156,11 +157,12 @@ func cronJobHealth(r record, cj *batchv1.CronJob, jobs map[string]*batchv1.Job) 
 		if !metav1.IsControlledBy(j, cj) {
 			continue
 		}
-		ok, failed, at := jobFinished(j)
-		if !ok {
+		fin := jobchange.FinishedCondition(j)
+		if fin == nil {
 			continue
 		}
-		if failed {
+		at := fin.LastTransitionTime.Time
+		if fin.Type == batchv1.JobFailed {
 			h.FailedJobs = append(h.FailedJobs, j.Name)
 		}
 		if last == nil || at.After(lastAt) {
@@ -181,16 +183,6 @@ func cronJobHealth(r record, cj *batchv1.CronJob, jobs map[string]*batchv1.Job) 
 		h.State = StateHealthy
 	}
 	return h
-}
-
-// jobFinished returns whether j finished, whether it failed, and when.
-func jobFinished(j *batchv1.Job) (bool, bool, time.Time) {
-	for _, c := range j.Status.Conditions {
-		if c.Status == corev1.ConditionTrue && (c.Type == batchv1.JobComplete || c.Type == batchv1.JobFailed) {
-			return true, c.Type == batchv1.JobFailed, c.LastTransitionTime.Time
-		}
-	}
-	return false, false, time.Time{}
 }
 
 func (t *Target) listJobs(ctx context.Context, ns string) (map[string]*batchv1.Job, error) {

@@ -6,20 +6,21 @@ import (
 	"fmt"
 	"strings"
 
+	batchv1 "k8s.io/api/batch/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/jobsync/jobsync/jobchange"
 	"github.com/jobsync/jobsync/reconcile"
 )
 
 // Reasons reported for Jobs.
 const (
-	reasonRan      = "already ran for this spec; the Job is gone (ttlSecondsAfterFinished or deleted) and is not created again"
-	reasonInPlace  = "updated in place: only mutable fields changed"
-	reasonDeferred = "spec changed while the Job is running: it is recreated once it finishes (" + reconcile.AnnotationOnChange + ": " + reconcile.OnChangeRecreateWhenFinished + ")"
-	reasonIgnored  = "spec changed; the existing Job is kept (" + reconcile.AnnotationOnChange + ": " + reconcile.OnChangeIgnore + ")"
+	reasonRan     = "already ran for this spec; the Job is gone (ttlSecondsAfterFinished or deleted) and is not created again"
+	reasonInPlace = "updated in place: only mutable fields changed"
 )
 
 // applyJob applies a Job. A Job runs once per spec: one that is gone but
@@ -113,18 +114,14 @@ func (t *Target) replaceJob(ctx context.Context, revision string, it *item, live
 		r.Immutable = d.Hash
 		keep = &r
 	}
-	mode := d.Object.GetAnnotations()[reconcile.AnnotationOnChange]
-	switch mode {
-	case "", reconcile.OnChangeRecreateWhenFinished:
-		if running(live) {
-			return result{out: reconcile.Outcome{Change: c, Reason: reasonDeferred}, rec: keep}
-		}
-	case reconcile.OnChangeRecreate:
-	case reconcile.OnChangeIgnore:
-		return result{out: done(c, reasonIgnored), rec: keep}
-	default:
-		return failed(c, fmt.Errorf("%s (%s): %s: %q is not a mode: use %s, %s or %s", c.Ref, d.Origin, reconcile.AnnotationOnChange, mode,
-			reconcile.OnChangeRecreateWhenFinished, reconcile.OnChangeRecreate, reconcile.OnChangeIgnore))
+	dec, err := jobchange.Decide(d.Object.GetAnnotations()[jobchange.Annotation], liveState(live))
+	switch {
+	case err != nil:
+		return failed(c, fmt.Errorf("%s (%s): %w", c.Ref, d.Origin, err))
+	case dec.Action == jobchange.Defer:
+		return result{out: reconcile.Outcome{Change: c, Reason: dec.Reason}, rec: keep}
+	case dec.Action == jobchange.Keep:
+		return result{out: done(c, dec.Reason), rec: keep}
 	}
 	if err := t.deleteAndWait(ctx, it, live.GetUID()); err != nil {
 		return failed(c, err)
@@ -186,27 +183,11 @@ func immutable(err error) bool {
 	return true
 }
 
-// finished reports whether the Job has a Complete or Failed condition.
-func finished(u *unstructured.Unstructured) (bool, string) {
-	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
-	for _, c := range conds {
-		m, ok := c.(map[string]any)
-		if !ok || m["status"] != "True" {
-			continue
-		}
-		if t := m["type"]; t == "Complete" || t == "Failed" {
-			return true, t.(string)
-		}
+// liveState is the state of a live Job (its conditions and spec.suspend).
+func liveState(u *unstructured.Unstructured) jobchange.State {
+	j := &batchv1.Job{}
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, j); err != nil {
+		return jobchange.Running // unreadable: the safe answer waits
 	}
-	return false, ""
-}
-
-// running reports whether the Job may still run pods: not finished and not
-// suspended.
-func running(u *unstructured.Unstructured) bool {
-	if done, _ := finished(u); done {
-		return false
-	}
-	suspended, _, _ := unstructured.NestedBool(u.Object, "spec", "suspend")
-	return !suspended
+	return jobchange.StateOf(j)
 }

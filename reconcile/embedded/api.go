@@ -133,7 +133,7 @@ func (e *Engine) Trigger(namespace, cronJob string) (*batchv1.Job, error) {
 // Suspend sets a local suspend (true) or resume (false) override on a
 // CronJob. It wins over Git's spec.suspend until Git changes spec.suspend
 // itself. Runs missed while suspended count as missed after the resume
-// (spec §6.3): without startingDeadlineSeconds the latest one runs at once.
+// (docs/batch-semantics.md#missed-runs): without startingDeadlineSeconds the latest one runs at once.
 func (e *Engine) Suspend(namespace, cronJob string, suspend bool) error {
 	if e.opts.ReadOnly {
 		return fmt.Errorf("CronJob/%s/%s: suspend: %w", namespace, cronJob, ErrReadOnly)

@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/jobsync/jobsync/jobchange"
 	"github.com/jobsync/jobsync/reconcile"
 )
 
@@ -22,7 +23,7 @@ type jobInfo struct {
 }
 
 func infoOf(key string, j *batchv1.Job) jobInfo {
-	return jobInfo{Key: key, Name: j.Name, Namespace: j.Namespace, UID: j.UID, Finished: finishedType(j),
+	return jobInfo{Key: key, Name: j.Name, Namespace: j.Namespace, UID: j.UID, Finished: jobchange.FinishedType(j),
 		Start: j.Status.StartTime, Completion: j.Status.CompletionTime}
 }
 
@@ -93,7 +94,7 @@ func (c *cache) coolJob(key string) {
 	d := &doneJob{uid: j.UID, owners: c.sharedOwners(key, j.OwnerReferences), specHash: j.Annotations[reconcile.AnnotationSpecHash],
 		ttl: j.Spec.TTLSecondsAfterFinished, pods: sortedKeys(c.podsByOwner[j.UID]),
 		start: unixNano(j.Status.StartTime), completion: unixNano(j.Status.CompletionTime), finishedAt: unixNano(&metav1.Time{Time: finishedAt}),
-		failed: finishedType(j) == batchv1.JobFailed}
+		failed: jobchange.FinishedType(j) == batchv1.JobFailed}
 	for _, pk := range d.pods {
 		delete(c.pods, pk)
 	}

@@ -14,8 +14,8 @@ import (
 	"github.com/jobsync/jobsync/schedule"
 )
 
-// syncCronJob is one pass of the CronJob controller over one CronJob (spec
-// §6): history cleanup, the active list, then at most one new Job for the
+// syncCronJob is one pass of the CronJob controller over one CronJob
+// (syncCronJob upstream; docs/batch-semantics.md#cronjob-controller): history cleanup, the active list, then at most one new Job for the
 // most recent unmet schedule time. It returns when to sync again.
 func (e *Engine) syncCronJob(b *batch, key string) (time.Time, bool) {
 	cj, err := e.cache.cronJob(key)

@@ -1,6 +1,6 @@
 // Package embedded is the embedded reconcile target: Job and CronJob
-// controllers with the upstream batch/v1 semantics (spec/batch-semantics.md
-// §6–§7), running each pod's containers as local processes through a
+// controllers with the upstream batch/v1 semantics (syncCronJob and
+// syncJob upstream; docs/batch-semantics.md), running each pod's containers as local processes through a
 // podexec.Runner, with every object, status and event kept in a bbolt store
 // in the state directory so that nothing is lost across restarts.
 //

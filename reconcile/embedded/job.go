@@ -38,7 +38,7 @@ func (s *jobState) requeueAt(t time.Time) {
 	}
 }
 
-// syncJob is one pass of the Job controller over one Job (spec §7). It
+// syncJob is one pass of the Job controller over one Job (syncJob upstream; docs/batch-semantics.md#job-controller). It
 // returns when to sync again (a backoff expiry, a deadline, a TTL, a poll of
 // OnFailure restart counts); pod ends and changes queue it too.
 func (e *Engine) syncJob(b *batch, key string) (time.Time, bool) {

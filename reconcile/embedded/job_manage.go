@@ -22,7 +22,7 @@ const (
 	EnvCompletionIndex = "JOB_COMPLETION_INDEX"
 )
 
-// manageJob brings the active pods to the target count (spec §7.3): it kills
+// manageJob brings the active pods to the target count (manageJob upstream; docs/batch-semantics.md#pod-count): it kills
 // them all when the Job is suspended, kills the newest extras, and creates the
 // missing ones (lowest free index first) unless a failure backoff is pending.
 func (e *Engine) manageJob(b *batch, s *jobState) {
@@ -95,7 +95,7 @@ func freeIndexes(s *jobState, n int) []int {
 }
 
 // backoffUntil is when new pods may be created after the failures since the
-// last success (spec §7.4); zero when there are none.
+// last success (docs/batch-semantics.md#backoff); zero when there are none.
 func backoffUntil(s *jobState) time.Time {
 	var lastSuccess, lastFail time.Time
 	for _, p := range s.pods {
@@ -161,7 +161,7 @@ func (e *Engine) createPod(b *batch, job *batchv1.Job, index int) *corev1.Pod {
 	return p
 }
 
-// addCompletionIndex gives an Indexed Job's pod its index (spec §7.5): the
+// addCompletionIndex gives an Indexed Job's pod its index (docs/batch-semantics.md#indexed): the
 // annotation and label, JOB_COMPLETION_INDEX in every container (from the
 // annotation, as upstream does) and the hostname <job>-<index>.
 func addCompletionIndex(p *corev1.Pod, job string, index int) {
@@ -223,7 +223,7 @@ func (e *Engine) createJob(b *batch, j *batchv1.Job) *batchv1.Job {
 	return j
 }
 
-// defaultJob applies the API defaults of spec §4 and the generated selector.
+// defaultJob applies the API defaults (SetDefaults_Job; docs/batch-semantics.md#defaults) and the generated selector.
 func defaultJob(j *batchv1.Job) {
 	sp := &j.Spec
 	if sp.Completions == nil && sp.Parallelism == nil {
@@ -260,7 +260,7 @@ func defaultJob(j *batchv1.Job) {
 }
 
 // syncFinishedJob handles a finished Job: ttlSecondsAfterFinished deletes it
-// (and its pods) that long after it finished (spec §7.8).
+// (and its pods) that long after it finished (docs/batch-semantics.md#ttl).
 func (e *Engine) syncFinishedJob(b *batch, key string, ttl *int32, finishedAt time.Time) (time.Time, bool) {
 	if ttl == nil {
 		return time.Time{}, false

@@ -11,6 +11,8 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/utils/ptr"
+
+	"github.com/jobsync/jobsync/jobchange"
 )
 
 // AnnotationNotCounted marks a pod the Job controller killed without it
@@ -18,14 +20,14 @@ import (
 const AnnotationNotCounted = "jobsync.io/not-counted"
 
 // Backoff of the Job controller before it recreates pods after failures
-// (spec §7.4). The kubelet's restart backoff for restartPolicy OnFailure
-// (§7.7) is podexec.RestartDelay.
+// (DefaultJobPodFailureBackOff, MaxJobPodFailureBackOff; docs/batch-semantics.md#backoff).
+// The kubelet's restart backoff for restartPolicy OnFailure is podexec.RestartDelay.
 const (
 	JobBackoffBase = 10 * time.Second
 	JobBackoffMax  = 10 * time.Minute
 )
 
-// maxPodCreatesPerSync bounds the pods one Job sync creates (spec §7.3).
+// maxPodCreatesPerSync bounds the pods one Job sync creates (MaxPodCreateDeletePerSync upstream).
 const maxPodCreatesPerSync = 500
 
 // JobBackoff returns the delay before new pods after n failures since the last
@@ -124,18 +126,7 @@ func jobSuspended(j *batchv1.Job) bool { return ptr.Deref(j.Spec.Suspend, false)
 
 func backoffLimit(j *batchv1.Job) int32 { return ptr.Deref(j.Spec.BackoffLimit, 6) }
 
-// finishedType returns Complete or Failed when the Job has that condition
-// true, else "".
-func finishedType(j *batchv1.Job) batchv1.JobConditionType {
-	for _, c := range j.Status.Conditions {
-		if (c.Type == batchv1.JobComplete || c.Type == batchv1.JobFailed) && c.Status == corev1.ConditionTrue {
-			return c.Type
-		}
-	}
-	return ""
-}
-
-func jobFinished(j *batchv1.Job) bool { return finishedType(j) != "" }
+func jobFinished(j *batchv1.Job) bool { return jobchange.FinishedCondition(j) != nil }
 
 // jobFinishTime is when the Job finished: completionTime, else the time of
 // its Failed condition.
@@ -143,7 +134,7 @@ func jobFinishTime(j *batchv1.Job) time.Time {
 	if j.Status.CompletionTime != nil {
 		return j.Status.CompletionTime.Time
 	}
-	if c := findJobCondition(j, finishedType(j)); c != nil {
+	if c := findJobCondition(j, jobchange.FinishedType(j)); c != nil {
 		return c.LastTransitionTime.Time
 	}
 	return time.Time{}

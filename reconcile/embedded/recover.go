@@ -15,7 +15,7 @@ const recoverMessage = "the agent restarted while the pod was running; its proce
 // is a podexec.Reaper: a SIGKILLed agent does not take its containers with
 // it) and queues their Jobs,
 // which retry them per backoffLimit. Missed schedules are left to the CronJob
-// controller's first sync (spec §6.4). Callers hold no lock: New calls it
+// controller's first sync (mostRecentScheduleTime; docs/batch-semantics.md#missed-runs). Callers hold no lock: New calls it
 // before the engine is shared.
 func (e *Engine) recover() error {
 	b := e.newBatch(e.clock.Now())

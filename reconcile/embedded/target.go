@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/uuid"
 	"k8s.io/utils/ptr"
 
+	"github.com/jobsync/jobsync/jobchange"
 	"github.com/jobsync/jobsync/reconcile"
 )
 
@@ -219,7 +220,7 @@ func (e *Engine) applyCronJob(b *batch, cj *batchv1.CronJob, hash string) {
 }
 
 // mutableUpdate returns old updated with j's labels, annotations and mutable
-// spec fields (spec §2: parallelism, activeDeadlineSeconds, backoffLimit,
+// spec fields (ValidateJobSpecUpdate; docs/batch-semantics.md#job-update: parallelism, activeDeadlineSeconds, backoffLimit,
 // maxFailedIndexes, ttlSecondsAfterFinished, suspend, podReplacementPolicy)
 // when nothing else of the spec changed; false when the Job must be recreated.
 func mutableUpdate(old, j *batchv1.Job) (*batchv1.Job, bool) {
@@ -239,7 +240,7 @@ func mutableUpdate(old, j *batchv1.Job) (*batchv1.Job, bool) {
 	return out, true
 }
 
-// defaultCronJob applies the API defaults of spec §4.
+// defaultCronJob applies the API defaults (SetDefaults_CronJob; docs/batch-semantics.md#defaults).
 func defaultCronJob(cj *batchv1.CronJob) {
 	if cj.Spec.ConcurrencyPolicy == "" {
 		cj.Spec.ConcurrencyPolicy = batchv1.AllowConcurrent
@@ -262,7 +263,7 @@ func defaultCronJob(cj *batchv1.CronJob) {
 func (e *Engine) applyJob(b *batch, j *batchv1.Job, hash string) (bool, string) {
 	key := Key(j.Namespace, j.Name)
 	j.Annotations = setMap(j.Annotations, reconcile.AnnotationSpecHash, hash)
-	oldHash, finished, exists := e.cache.jobSpecHash(key)
+	oldHash, _, exists := e.cache.jobSpecHash(key)
 	if exists {
 		if oldHash == hash {
 			return true, "the Job already has this spec"
@@ -276,16 +277,14 @@ func (e *Engine) applyJob(b *batch, j *batchv1.Job, hash string) (bool, string) 
 			e.queue.add(jobQueueKey(key), b.now)
 			return true, "updated in place (only mutable fields changed)"
 		}
-		mode := j.Annotations[reconcile.AnnotationOnChange]
-		switch mode {
-		case reconcile.OnChangeIgnore:
-			return true, "spec changed; the existing Job is kept (" + reconcile.AnnotationOnChange + ": ignore)"
-		case reconcile.OnChangeRecreate:
-		default:
-			if !finished {
-				return false, "spec changed; waiting for the running Job to finish before recreating it (" +
-					reconcile.AnnotationOnChange + ": " + reconcile.OnChangeRecreateWhenFinished + ")"
-			}
+		dec, err := jobchange.Decide(j.Annotations[jobchange.Annotation], jobchange.StateOf(full))
+		switch {
+		case err != nil:
+			return false, err.Error()
+		case dec.Action == jobchange.Defer:
+			return false, dec.Reason
+		case dec.Action == jobchange.Keep:
+			return true, dec.Reason
 		}
 		e.deleteJob(b, key, "recreated: its spec changed in Git")
 	}

@@ -47,6 +47,7 @@ func TestTargetJobOnChange(t *testing.T) {
 		{"default is recreate-when-finished", "", false, false, false, false},
 		{"recreate, running: killed and recreated", reconcile.OnChangeRecreate, false, true, true, true},
 		{"ignore: kept", reconcile.OnChangeIgnore, false, true, false, false},
+		{"unknown value, finished: kept, not done (as the cluster target)", "Recreate", true, false, false, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
