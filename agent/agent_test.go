@@ -28,6 +28,8 @@ import (
 type recordingTarget struct {
 	mu      sync.Mutex
 	applied []reconcile.ChangeSet
+	// onApply, when set, is sent to after each Apply.
+	onApply chan struct{}
 }
 
 func (t *recordingTarget) Name() string { return "memory" }
@@ -36,8 +38,11 @@ func (t *recordingTarget) Inventory(context.Context) (reconcile.Inventory, error
 }
 func (t *recordingTarget) Apply(_ context.Context, cs reconcile.ChangeSet) (reconcile.ApplyResult, error) {
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	t.applied = append(t.applied, cs)
+	t.mu.Unlock()
+	if t.onApply != nil {
+		t.onApply <- struct{}{}
+	}
 	return reconcile.ApplyResult{}, nil
 }
 

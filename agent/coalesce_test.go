@@ -43,7 +43,7 @@ func TestWebhookBurstCoalesces(t *testing.T) {
 			// this is about the agent keeping at most one trigger pending.
 			lo.Interval, lo.Debounce = time.Hour, 0
 			lo.Clock = clocktesting.NewFakeClock(time.Unix(1_700_000_000, 0))
-			tgt := &recordingTarget{}
+			tgt := &recordingTarget{onApply: make(chan struct{}, 4)}
 			secret := []byte("burst-secret")
 			wo := DefaultWebhookOptions()
 			wo.Secret = secret
@@ -67,6 +67,10 @@ func TestWebhookBurstCoalesces(t *testing.T) {
 				t.Errorf("during the burst's reconcile: %d pending, want 0", n)
 			}
 			close(second)
+			// Cancel only once the burst's reconcile applied: a cancel
+			// during its render would (rightly) apply nothing.
+			<-tgt.onApply
+			<-tgt.onApply
 			cancel()
 			for {
 				select {
