@@ -259,3 +259,16 @@ func TriggerOf(scheduled, start time.Time) fleet.Trigger {
 	}
 	return fleet.TriggerScheduled
 }
+
+// FailureReason is a failed run's Reason: the Job condition's reason, then
+// what killed its last failed container ("BackoffLimitExceeded: exit code
+// 3", "BackoffLimitExceeded: OOMKilled").
+func FailureReason(condition string, exitCode int32, oomKilled bool) string {
+	switch {
+	case oomKilled:
+		return condition + ": OOMKilled"
+	case exitCode != 0:
+		return fmt.Sprintf("%s: exit code %d", condition, exitCode)
+	}
+	return condition
+}
