@@ -48,6 +48,9 @@ func (a *Agent) routes() http.Handler {
 	if a.opts.Webhook != nil {
 		mux.Handle("POST /hooks/{kind}", newWebhook(*a.opts.Webhook, a.Reconcile))
 	}
+	if a.opts.Fleet != nil {
+		a.fleetRoutes(mux)
+	}
 	if rt := a.opts.Runtime; rt != nil {
 		mux.HandleFunc("GET /v1/cronjobs", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, rt.CronJobs()) })
 		mux.HandleFunc("GET /v1/jobs", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, rt.Jobs()) })

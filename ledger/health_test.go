@@ -20,7 +20,9 @@ func finished(r fleet.Run, after time.Duration, res fleet.Result, reason string)
 func TestEvaluate(t *testing.T) {
 	hourly := Spec{Namespace: "ns", Name: "cj", Schedule: "0 * * * *", Grace: time.Minute, Created: t0.Add(-24 * time.Hour)}
 	with := func(f func(*Spec)) Spec { s := hourly; f(&s); return s }
-	ok := func(at time.Time) fleet.Run { return finished(scheduledRun("cj", at), time.Minute, fleet.ResultSucceeded, "") }
+	ok := func(at time.Time) fleet.Run {
+		return finished(scheduledRun("cj", at), time.Minute, fleet.ResultSucceeded, "")
+	}
 	bad := func(at time.Time) fleet.Run {
 		return finished(scheduledRun("cj", at), time.Minute, fleet.ResultFailed, "BackoffLimitExceeded")
 	}

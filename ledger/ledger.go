@@ -199,16 +199,12 @@ func (l *Ledger) entry(key string) *entry {
 
 // RunStarted records a run that started (its Job was created). A run of the
 // same Job already in the ledger is left as it is.
-func (l *Ledger) RunStarted(r fleet.Run) error {
-	if r.Result == "" {
-		r.Result = fleet.ResultRunning
-	}
-	return l.Record(r)
-}
+func (l *Ledger) RunStarted(r fleet.Run) error { return l.Record(r) }
 
 // Record writes runs as they are, one transaction for all (also the bulk
 // import of a benchmark or a migration). A run whose Job is already in the
 // ledger is kept as recorded, unless the new one has ended and the old not.
+// An empty Result is Running.
 func (l *Ledger) Record(runs ...fleet.Run) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -217,6 +213,9 @@ func (l *Ledger) Record(runs ...fleet.Run) error {
 		recorded = recorded[:0]
 		for _, r := range runs {
 			r.Start, r.Scheduled, r.End = ms(r.Start), ms(r.Scheduled), ms(r.End)
+			if r.Result == "" {
+				r.Result = fleet.ResultRunning
+			}
 			ok, err := putRun(tx, r)
 			if err != nil {
 				return fmt.Errorf("CronJob/%s/%s: run %s: %w", r.Namespace, r.CronJob, r.Job, err)
