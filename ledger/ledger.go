@@ -12,6 +12,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 	"k8s.io/utils/clock"
 
 	"github.com/jobsync/jobsync/fleet"
@@ -23,6 +24,10 @@ const LedgerFile = "ledger.db"
 // RecentRuns is how many of each CronJob's newest runs are kept in memory
 // (fleet.CronJob.Recent).
 const RecentRuns = 20
+
+// ErrLocked is returned by Open when another process (a running agent)
+// holds the ledger file.
+var ErrLocked = errors.New("the ledger file is in use by another process (is the agent running?)")
 
 // ErrUnknownRun is returned by RunFinished for a Job the ledger never saw start.
 var ErrUnknownRun = errors.New("no such run in the ledger")
@@ -94,6 +99,9 @@ func Open(opts Options) (*Ledger, error) {
 		}
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout, ReadOnly: opts.ReadOnly, NoFreelistSync: true})
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		err = ErrLocked
+	}
 	if err != nil {
 		return nil, fmt.Errorf("ledger %s: %w", path, err)
 	}

@@ -35,6 +35,7 @@ type agentFlags struct {
 	leaseDuration, renewDeadline, retryPeriod                  time.Duration
 	kube                                                       agentKubeFlags
 	git                                                        agentGitFlags
+	fleet                                                      fleetFlags
 }
 
 func newAgentCmd(s streams) *cobra.Command {
@@ -96,6 +97,7 @@ JOBSYNC_ and the flag name in upper case, dashes as underscores
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	f.kube.register(c)
 	f.git.register(c)
+	f.fleet.register(c)
 	return c
 }
 
@@ -150,6 +152,9 @@ func runAgent(parent context.Context, s streams, f agentFlags) error {
 		}
 	}()
 	// 5. run until SIGTERM/SIGINT; the reconcile under way finishes first.
+	if tgt.fleet != nil {
+		tgt.fleet.run(ctx, f.fleet, tgt.name, ao.Notifiers, log)
+	}
 	if err := tgt.start(ctx); err != nil {
 		return err
 	}
@@ -185,6 +190,14 @@ func (f agentFlags) agentOptions(log *slog.Logger, tgt *openedTarget) (agent.Opt
 			n.Secret = secret
 		}
 		ao.Notifiers = append(ao.Notifiers, n)
+	}
+	slack, err := f.fleet.notifiers()
+	if err != nil {
+		return ao, err
+	}
+	ao.Notifiers = append(ao.Notifiers, slack...)
+	if tgt.fleet != nil {
+		ao.Fleet = tgt.fleet.view
 	}
 	if f.leaderElect {
 		if tgt.leader == nil {

@@ -116,8 +116,10 @@ type openedTarget struct {
 	leader    *agent.LeaderElection
 	// collectors are the target's own metrics, served on /metrics.
 	collectors []prometheus.Collector
-	start      func(ctx context.Context) error
-	close      func()
+	// fleet is the run ledger and CronJob health (nil: none).
+	fleet *agentFleet
+	start func(ctx context.Context) error
+	close func()
 }
 
 // openTarget picks and opens the target named by --target.
