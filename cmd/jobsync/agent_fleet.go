@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -8,11 +9,13 @@ import (
 
 	"github.com/spf13/cobra"
 	batchv1 "k8s.io/api/batch/v1"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/clock"
 
 	"github.com/jobsync/jobsync/agent"
 	"github.com/jobsync/jobsync/fleet"
 	"github.com/jobsync/jobsync/ledger"
+	"github.com/jobsync/jobsync/reconcile/cluster"
 	"github.com/jobsync/jobsync/reconcile/embedded"
 )
 
@@ -94,10 +97,10 @@ func (af *agentFleet) close() {
 
 // specsOf converts live CronJobs; gitSuspend says Git's spec.suspend when a
 // local override changed it (nil: none).
-func specsOf(l []batchv1.CronJob, gitSuspend func(ns, name string) *bool) []ledger.Spec {
+func specsOf(l []batchv1.CronJob, gitSuspend func(*batchv1.CronJob) *bool) []ledger.Spec {
 	out := make([]ledger.Spec, 0, len(l))
 	for i := range l {
-		s, _ := ledger.SpecOf(&l[i], gitSuspend(l[i].Namespace, l[i].Name)) // a bad grace: the default (validate reports it)
+		s, _ := ledger.SpecOf(&l[i], gitSuspend(&l[i])) // a bad grace: the default (validate reports it)
 		out = append(out, s)
 	}
 	return out
@@ -107,8 +110,8 @@ func specsOf(l []batchv1.CronJob, gitSuspend func(ns, name string) *bool) []ledg
 // override (jobsync suspend) or Git.
 func embeddedSpecs(e *embedded.Engine) func() []ledger.Spec {
 	return func() []ledger.Spec {
-		return specsOf(e.ListCronJobs(), func(ns, name string) *bool {
-			if git, ok := e.GitSuspend(ns, name); ok {
+		return specsOf(e.ListCronJobs(), func(c *batchv1.CronJob) *bool {
+			if git, ok := e.GitSuspend(c.Namespace, c.Name); ok {
 				return &git
 			}
 			return nil
@@ -153,4 +156,45 @@ func (f fleetFlags) notifiers() ([]agent.Notifier, error) {
 		return nil, fmt.Errorf("--notify-slack-url-file %s: not an http(s) URL", f.slackURLFile)
 	}
 	return []agent.Notifier{&agent.SlackNotifier{URL: string(u)}}, nil
+}
+
+// openClusterFleet gives the cluster target its run ledger, fed by a watch
+// of the sync's CronJobs and their Jobs.
+func openClusterFleet(ot *openedTarget, cs kubernetes.Interface, f agentFlags, manager string, log *slog.Logger) error {
+	var rw *cluster.RunWatch
+	af, err := openAgentFleet(f.stateDir, f.fleet, func() []ledger.Spec {
+		return specsOf(rw.CronJobs(), func(c *batchv1.CronJob) *bool { return clusterGitSuspend(c, manager) })
+	}, log)
+	if err != nil {
+		return err
+	}
+	// the agent's namespace, as its Role (deploy/rbac.yaml) allows
+	if rw, err = cluster.NewRunWatch(cs, f.sync, ot.namespace, af.rec); err != nil {
+		af.close()
+		return err
+	}
+	ot.fleet, ot.collectors = af, append(ot.collectors, af.metrics)
+	ot.start = func(ctx context.Context) error {
+		go func() {
+			if err := rw.Run(ctx); err != nil && ctx.Err() == nil {
+				log.Error("run ledger: watch of CronJobs and Jobs stopped", "err", err)
+			}
+		}()
+		return nil
+	}
+	ot.close = af.close
+	return nil
+}
+
+// clusterGitSuspend says Git's spec.suspend is false when another field
+// manager than jobsync's (kubectl patch, jobsync suspend) owns spec.suspend;
+// nil (Git's own value) otherwise.
+func clusterGitSuspend(c *batchv1.CronJob, manager string) *bool {
+	for _, m := range c.ManagedFields {
+		if m.Manager != manager && m.FieldsV1 != nil && bytes.Contains(m.FieldsV1.Raw, []byte(`"f:suspend"`)) {
+			git := false
+			return &git
+		}
+	}
+	return nil
 }
