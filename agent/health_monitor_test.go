@@ -257,3 +257,16 @@ func gather(t *testing.T, reg *prometheus.Registry) map[string]float64 {
 	}
 	return out
 }
+
+func TestRunRecorderRecordsARunWhoseStartItMissed(t *testing.T) {
+	v := newFleetEnv(t)
+	rec := NewRunRecorder(v.l, nil, nil)
+	r := fleet.Run{Namespace: "ns", CronJob: "backup", Job: "backup-old", Trigger: fleet.TriggerScheduled, Scheduled: h0.Add(-time.Hour),
+		Start: h0.Add(-time.Hour + time.Second), End: h0.Add(-50 * time.Minute), Result: fleet.ResultFailed, Reason: "DeadlineExceeded"}
+	rec.Finished(r)
+	rec.Flush()
+	runs := v.l.Runs("ns", "backup", 0)
+	if len(runs) != 2 || runs[1].Job != "backup-old" || runs[1].Result != fleet.ResultFailed || !runs[1].End.Equal(r.End) {
+		t.Errorf("runs = %+v", runs)
+	}
+}

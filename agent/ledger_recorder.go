@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 
 	"github.com/jobsync/jobsync/fleet"
@@ -35,7 +36,8 @@ func NewRunRecorder(l *ledger.Ledger, metrics *FleetMetrics, log *slog.Logger) *
 // Started queues a run that started.
 func (r *RunRecorder) Started(run fleet.Run) { r.push(runOp{run: run}) }
 
-// Finished queues the end of a run (run.End, Result and Reason set).
+// Finished queues the end of a run (run.End, Result and Reason set; with
+// Start set too, a run the ledger never saw start is recorded whole).
 func (r *RunRecorder) Finished(run fleet.Run) { r.push(runOp{run: run, finished: true}) }
 
 func (r *RunRecorder) push(op runOp) {
@@ -106,7 +108,11 @@ func (r *RunRecorder) next() (runOp, bool) {
 }
 
 func (r *RunRecorder) finish(x fleet.Run) {
-	if err := r.l.RunFinished(x.Namespace, x.CronJob, x.Job, x.End, x.Result, x.Reason); err != nil {
+	err := r.l.RunFinished(x.Namespace, x.CronJob, x.Job, x.End, x.Result, x.Reason)
+	if errors.Is(err, ledger.ErrUnknownRun) && !x.Start.IsZero() {
+		err = r.l.Record(x) // its start was never seen (it began before the ledger existed)
+	}
+	if err != nil {
 		r.log.Error("run ledger: end of run not recorded", "cronjob", x.Namespace+"/"+x.CronJob, "job", x.Job, "err", err)
 		return
 	}

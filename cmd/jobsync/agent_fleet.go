@@ -136,7 +136,11 @@ func (o embeddedObserver) RunStarted(s embedded.RunStart) {
 }
 
 func (o embeddedObserver) RunFinished(e embedded.RunEnd) {
-	r := fleet.Run{Namespace: e.Namespace, CronJob: e.CronJob, Job: e.Job, End: e.End, Result: fleet.ResultSucceeded, Reason: e.Reason}
+	r := fleet.Run{Namespace: e.Namespace, CronJob: e.CronJob, Job: e.Job, Start: e.Start, Scheduled: e.Scheduled, End: e.End,
+		Trigger: fleet.TriggerManual, Result: fleet.ResultSucceeded, Reason: e.Reason}
+	if !e.Scheduled.IsZero() {
+		r.Trigger = ledger.TriggerOf(e.Scheduled, e.Start)
+	}
 	if e.Failed {
 		r.Result, r.Reason = fleet.ResultFailed, ledger.FailureReason(e.Reason, e.ExitCode, e.OOMKilled)
 	}

@@ -38,8 +38,12 @@ type RunStart struct {
 // RunEnd is a Job of a CronJob that reached its final condition.
 type RunEnd struct {
 	Namespace, CronJob, Job string
-	End                     time.Time
-	Failed                  bool
+	// Start (the Job's creation) and Scheduled (its scheduled-timestamp
+	// annotation; zero for a manual run) let a ledger record a run whose
+	// start it missed.
+	Start, Scheduled time.Time
+	End              time.Time
+	Failed           bool
 	// Reason is the final condition's reason (BackoffLimitExceeded,
 	// DeadlineExceeded, ...).
 	Reason string
@@ -85,6 +89,10 @@ func (e *Engine) observeFinished(s *jobState, final batchv1.JobConditionType, re
 		return
 	}
 	end := RunEnd{Namespace: job.Namespace, CronJob: cronJob, Job: job.Name, End: now, Failed: final == batchv1.JobFailed, Reason: reason}
+	end.Start = job.CreationTimestamp.Time
+	if ts, ok := job.Annotations[batchv1.CronJobScheduledTimestampAnnotation]; ok {
+		end.Scheduled, _ = time.Parse(time.RFC3339, ts)
+	}
 	if end.Failed {
 		if cs := lastFailedContainer(s.pods); cs != nil {
 			end.ExitCode, end.OOMKilled = cs.ExitCode, cs.Reason == "OOMKilled"
