@@ -32,17 +32,7 @@ ledger when the agent is stopped.`,
   jobsync runs pg-backup -n batch --limit 0 -o json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			fr, closeRT, err := openFleet(cmd.Context(), f.stateDir)
-			if err != nil {
-				return withCode(exitUsage, err)
-			}
-			defer closeRT()
-			ns, name := splitNamespaced(args[0], f.namespace)
-			cj, err := findFleetCronJob(cmd.Context(), fr, ns, name)
-			if err != nil {
-				return err
-			}
-			runs, err := fr.FleetRuns(cmd.Context(), cj.Namespace, cj.Name, limit)
+			_, runs, err := cronJobRuns(cmd.Context(), f, args[0], limit)
 			if err != nil {
 				return err
 			}
@@ -53,6 +43,23 @@ ledger when the agent is stopped.`,
 	c.Flags().IntVar(&limit, "limit", limit, "at most this many runs (0: all that are kept)")
 	c.Flags().StringVarP(&f.output, "output", "o", "", "output format: '' (table) or json")
 	return c
+}
+
+// cronJobRuns finds the CronJob arg names (in -n, or the one namespace
+// that has it) and reads its newest limit runs, for runs and why.
+func cronJobRuns(ctx context.Context, f getFlags, arg string, limit int) (fleet.CronJob, []fleet.Run, error) {
+	fr, closeRT, err := openFleet(ctx, f.stateDir)
+	if err != nil {
+		return fleet.CronJob{}, nil, withCode(exitUsage, err)
+	}
+	defer closeRT()
+	ns, name := splitNamespaced(arg, f.namespace)
+	cj, err := findFleetCronJob(ctx, fr, ns, name)
+	if err != nil {
+		return cj, nil, err
+	}
+	runs, err := fr.FleetRuns(ctx, cj.Namespace, cj.Name, limit)
+	return cj, runs, err
 }
 
 // openFleet is openRuntime for the ledger's commands.

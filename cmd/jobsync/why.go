@@ -26,17 +26,7 @@ newest failed run, and what happened since. See docs/health.md.`,
 		Example: `  jobsync why pg-backup --state-dir .run/state`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			fr, closeRT, err := openFleet(cmd.Context(), f.stateDir)
-			if err != nil {
-				return withCode(exitUsage, err)
-			}
-			defer closeRT()
-			ns, name := splitNamespaced(args[0], f.namespace)
-			cj, err := findFleetCronJob(cmd.Context(), fr, ns, name)
-			if err != nil {
-				return err
-			}
-			runs, err := fr.FleetRuns(cmd.Context(), cj.Namespace, cj.Name, 200)
+			cj, runs, err := cronJobRuns(cmd.Context(), f, args[0], 200)
 			if err != nil {
 				return err
 			}
