@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -98,7 +99,7 @@ func Open(opts Options) (*Ledger, error) {
 			return nil, fmt.Errorf("ledger: %w", err)
 		}
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout, ReadOnly: opts.ReadOnly, NoFreelistSync: true})
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout, ReadOnly: opts.ReadOnly})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		err = ErrLocked
 	}
@@ -148,6 +149,7 @@ func (l *Ledger) load() error {
 			if c := m.Get(keyCreated); len(c) == 8 {
 				l.created = keyTime(c)
 			}
+			l.loadLast(m)
 			if err := l.loadSuspended(m); err != nil {
 				return err
 			}
@@ -165,11 +167,9 @@ func (l *Ledger) load() error {
 				if err != nil {
 					return fmt.Errorf("CronJob/%s/%s: run at %s: %w", ns, name, keyTime(key).Format(time.RFC3339), err)
 				}
-				if len(e.recent) < RecentRuns {
-					e.recent = append(e.recent, r)
-				}
-				e.noteEnd(r)
-				if len(e.recent) >= RecentRuns && !e.lastSuccess.IsZero() && !e.lastFailure.IsZero() {
+				e.recent = append(e.recent, r)
+				e.noteEnd(r) // the summary (lastPrefix) has older ones
+				if len(e.recent) == RecentRuns {
 					break
 				}
 			}
@@ -209,6 +209,37 @@ func (l *Ledger) entry(key string) *entry {
 // same Job already in the ledger is left as it is.
 func (l *Ledger) RunStarted(r fleet.Run) error { return l.Record(r) }
 
+// lastPrefix keys each CronJob's last success and failure in the meta
+// bucket (16 bytes: two Unix milliseconds, 0 for none), so that Open reads
+// only the newest runs.
+const lastPrefix = "last/"
+
+func encodeLast(e *entry) []byte {
+	b := make([]byte, 16)
+	if !e.lastSuccess.IsZero() {
+		copy(b, runKey(e.lastSuccess))
+	}
+	if !e.lastFailure.IsZero() {
+		copy(b[8:], runKey(e.lastFailure))
+	}
+	return b
+}
+
+func (l *Ledger) loadLast(m *bolt.Bucket) {
+	c := m.Cursor()
+	for k, v := c.Seek([]byte(lastPrefix)); k != nil && strings.HasPrefix(string(k), lastPrefix); k, v = c.Next() {
+		if len(v) != 16 {
+			continue
+		}
+		e := l.entry(strings.TrimPrefix(string(k), lastPrefix))
+		for i, t := range []*time.Time{&e.lastSuccess, &e.lastFailure} {
+			if kt := v[8*i : 8*i+8]; binary.BigEndian.Uint64(kt) != 0 {
+				*t = keyTime(kt)
+			}
+		}
+	}
+}
+
 // Record writes runs as they are, one transaction for all (also the bulk
 // import of a benchmark or a migration). A run whose Job is already in the
 // ledger is kept as recorded, unless the new one has ended and the old not.
@@ -232,13 +263,39 @@ func (l *Ledger) Record(runs ...fleet.Run) error {
 				recorded = append(recorded, r)
 			}
 		}
-		return nil
+		return l.putLast(tx, recorded)
 	})
 	if err != nil {
 		return fmt.Errorf("ledger: %w", err)
 	}
 	for _, r := range recorded {
 		l.cacheRun(r)
+	}
+	return nil
+}
+
+// putLast writes the last success and failure of the CronJobs whose runs
+// ended among recorded (l.mu held).
+func (l *Ledger) putLast(tx *bolt.Tx, recorded []fleet.Run) error {
+	ended := map[string]*entry{}
+	for _, r := range recorded {
+		if r.Result == fleet.ResultRunning {
+			continue
+		}
+		key := cronJobKey(r.Namespace, r.CronJob)
+		e := ended[key]
+		if e == nil {
+			cur := l.entry(key)
+			e = &entry{lastSuccess: cur.lastSuccess, lastFailure: cur.lastFailure}
+			ended[key] = e
+		}
+		e.noteEnd(r)
+	}
+	m := tx.Bucket(bucketMeta)
+	for key, e := range ended {
+		if err := m.Put([]byte(lastPrefix+key), encodeLast(e)); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -289,22 +346,30 @@ func findJob(b *bolt.Bucket, ns, cronJob, job string, start time.Time) ([]byte, 
 	return nil, fleet.Run{}, false
 }
 
+// cacheRun puts r in its CronJob's recent runs. The slice is replaced, never
+// changed in place: readers (Facts) share it without a copy.
 func (l *Ledger) cacheRun(r fleet.Run) {
 	e := l.entry(cronJobKey(r.Namespace, r.CronJob))
 	e.noteEnd(r)
-	for i := range e.recent {
-		if e.recent[i].Job == r.Job {
-			e.recent[i] = r
-			return
+	next := make([]fleet.Run, 0, len(e.recent)+1)
+	for _, old := range e.recent {
+		if old.Job != r.Job {
+			next = append(next, old)
 		}
 	}
-	i := sort.Search(len(e.recent), func(i int) bool { return e.recent[i].Start.After(r.Start) })
-	e.recent = append(e.recent, fleet.Run{})
-	copy(e.recent[i+1:], e.recent[i:])
-	e.recent[i] = r
-	if len(e.recent) > RecentRuns {
-		e.recent = append(e.recent[:0:0], e.recent[len(e.recent)-RecentRuns:]...)
+	next = insertByStart(next, r)
+	if len(next) > RecentRuns {
+		next = next[len(next)-RecentRuns:]
 	}
+	e.recent = next
+}
+
+func insertByStart(l []fleet.Run, r fleet.Run) []fleet.Run {
+	i := sort.Search(len(l), func(i int) bool { return l[i].Start.After(r.Start) })
+	l = append(l, fleet.Run{})
+	copy(l[i+1:], l[i:])
+	l[i] = r
+	return l
 }
 
 // RunFinished records the end of a Job's run. Finishing a finished run again

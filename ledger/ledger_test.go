@@ -192,3 +192,24 @@ func TestUpRecordsAgentGaps(t *testing.T) {
 		t.Errorf("gaps = %+v, want one from before %s to %s", g, down, clk.Now())
 	}
 }
+
+func TestLastFailureOlderThanRecentSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	clk := clocktesting.NewFakeClock(t0)
+	l := openTest(t, dir, clk)
+	bad := finished(scheduledRun("cj", t0), time.Second, fleet.ResultFailed, "DeadlineExceeded")
+	runs := []fleet.Run{bad}
+	for i := 1; i <= RecentRuns+5; i++ {
+		runs = append(runs, finished(scheduledRun("cj", t0.Add(time.Duration(i)*time.Hour)), time.Second, fleet.ResultSucceeded, ""))
+	}
+	if err := l.Record(runs...); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	l = openTest(t, dir, clk)
+	defer l.Close()
+	c := l.CronJob(Spec{Namespace: "ns", Name: "cj", Schedule: "0 * * * *"}, t0.Add(26*time.Hour))
+	if !c.LastFailure.Equal(bad.End) || !c.LastSuccess.Equal(runs[len(runs)-1].End) || len(c.Recent) != RecentRuns {
+		t.Errorf("after restart: last failure %s (want %s), last success %s, %d recent", c.LastFailure, bad.End, c.LastSuccess, len(c.Recent))
+	}
+}

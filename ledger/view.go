@@ -67,7 +67,7 @@ func (l *Ledger) Facts(ns, name string, now time.Time) Facts {
 		f.AgentGaps = append(f.AgentGaps[:len(f.AgentGaps):len(f.AgentGaps)], Interval{From: l.lastUp, To: now})
 	}
 	if e := l.cache[cronJobKey(ns, name)]; e != nil {
-		f.Runs = append([]fleet.Run(nil), e.recent...)
+		f.Runs = e.recent // replaced on change, never changed in place: shared
 		f.Suspensions = e.suspended
 	}
 	return f

@@ -112,11 +112,18 @@ type e2eAgent struct {
 
 func startE2EAgent(t testing.TB, files map[string]string) *e2eAgent {
 	t.Helper()
+	return startE2EAgentIn(t, files, filepath.Join(t.TempDir(), "state"))
+}
+
+// startE2EAgentIn is startE2EAgent on a given state directory (which may
+// hold state already).
+func startE2EAgentIn(t testing.TB, files map[string]string, state string) *e2eAgent {
+	t.Helper()
 	base := t.TempDir()
 	repo := gittest.NewRepo(t, base, "batch.git")
 	repo.Commit("first", files)
 	daemon := gittest.StartDaemon(t, base)
-	a := &e2eAgent{t: t, repo: repo, state: filepath.Join(t.TempDir(), "state"), log: &lockedBuffer{}}
+	a := &e2eAgent{t: t, repo: repo, state: state, log: &lockedBuffer{}}
 	a.client = agent.NewClient(filepath.Join(a.state, agent.SocketName))
 	ctx, cancel := context.WithCancel(context.Background())
 	root := newRootCmd(streams{in: strings.NewReader(""), out: &lockedBuffer{}, err: a.log, env: noEnv})
