@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -242,10 +243,20 @@ func NextRun(s Spec, now time.Time) time.Time {
 	return schedule.Next(sched, loc, now)
 }
 
+// parsed caches parsed schedules (a fleet's health is evaluated every few
+// seconds; a cron.Schedule is read-only, safe to share).
+var parsed sync.Map // schedule string -> cron.Schedule
+
 func parse(s Spec) (cron.Schedule, *time.Location, error) {
-	sched, err := schedule.Parse(s.Schedule)
-	if err != nil {
-		return nil, nil, err
+	var sched cron.Schedule
+	if v, ok := parsed.Load(s.Schedule); ok {
+		sched = v.(cron.Schedule)
+	} else {
+		var err error
+		if sched, err = schedule.Parse(s.Schedule); err != nil {
+			return nil, nil, err
+		}
+		parsed.Store(s.Schedule, sched)
 	}
 	loc, err := schedule.LoadLocation(zonePtr(s.TimeZone))
 	return sched, loc, err
