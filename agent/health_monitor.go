@@ -37,6 +37,9 @@ type HealthMonitorOptions struct {
 	// Tick, when set, is called before each evaluation (the ledger's Up and
 	// a periodic Prune).
 	Tick func(now time.Time)
+	// Active, when set, gates notifications: a standby replica (leader
+	// election) keeps its view current but leaves alerting to the leader.
+	Active func() bool
 }
 
 // DefaultHealthMonitorOptions evaluates every 2 s and re-alerts every 4 h.
@@ -103,7 +106,7 @@ func (m *HealthMonitor) Check(ctx context.Context) []Notification {
 			m.opts.Metrics.missedRun(c.Namespace, c.Name, h.Reason)
 		}
 		next := alertState{health: h, ident: prev.ident, sent: prev.sent}
-		if n, ok := m.decide(c, prev, known, now); ok {
+		if n, ok := m.decide(c, prev, known, now); ok && (m.opts.Active == nil || m.opts.Active()) {
 			m.send(ctx, n)
 			sent = append(sent, n)
 			next.ident, next.sent = alertIdent(h), now

@@ -270,3 +270,19 @@ func TestRunRecorderRecordsARunWhoseStartItMissed(t *testing.T) {
 		t.Errorf("runs = %+v", runs)
 	}
 }
+
+func TestHealthMonitorStandbyDoesNotNotify(t *testing.T) {
+	v := newFleetEnv(t)
+	leading := false
+	o := DefaultHealthMonitorOptions()
+	o.Clock, o.Active = v.clk, func() bool { return leading }
+	m := NewHealthMonitor(v.view, o)
+	v.clk.SetTime(h0.Add(time.Hour + 2*time.Minute))
+	if sent := m.Check(context.Background()); len(sent) != 0 {
+		t.Fatalf("standby sent %+v", sent)
+	}
+	leading = true
+	if sent := m.Check(context.Background()); len(sent) != 1 || sent[0].Event != EventLate {
+		t.Fatalf("leader sent %+v, want the late one it had not sent", sent)
+	}
+}

@@ -153,7 +153,7 @@ func runAgent(parent context.Context, s streams, f agentFlags) error {
 	}()
 	// 5. run until SIGTERM/SIGINT; the reconcile under way finishes first.
 	if tgt.fleet != nil {
-		tgt.fleet.run(ctx, f.fleet, tgt.name, ao.Notifiers, log)
+		tgt.fleet.run(ctx, f.fleet, tgt.name, ao.Notifiers, a.Leading, log)
 	}
 	if err := tgt.start(ctx); err != nil {
 		return err

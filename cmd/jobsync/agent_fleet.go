@@ -69,9 +69,11 @@ func openAgentFleet(stateDir string, f fleetFlags, specs func() []ledger.Spec, l
 }
 
 // run records runs and watches health until ctx ends.
-func (af *agentFleet) run(ctx context.Context, f fleetFlags, target string, notifiers []agent.Notifier, log *slog.Logger) {
+// Only the replica holding the Lease (active) notifies.
+func (af *agentFleet) run(ctx context.Context, f fleetFlags, target string, notifiers []agent.Notifier, active func() bool, log *slog.Logger) {
 	go af.rec.Run(ctx)
 	mo := agent.DefaultHealthMonitorOptions()
+	mo.Active = active
 	mo.Interval, mo.Realert, mo.Target, mo.Notifiers, mo.Logger, mo.Metrics = f.healthInterval, f.realert, target, notifiers, log, af.metrics
 	lastPrune := time.Time{}
 	mo.Tick = func(now time.Time) {
