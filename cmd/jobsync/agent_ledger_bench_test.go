@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"runtime"
-	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -39,15 +37,8 @@ func BenchmarkAgent5kCronJobsLedgerRSS(b *testing.B) {
 		time.Sleep(3 * time.Second) // the health loop goes over them (every 2 s)
 	}
 	b.StopTimer()
-	runtime.GC()
-	debug.FreeOSMemory()
 	b.ReportMetric(float64(runs), "ledger-runs")
-	b.ReportMetric(procMB(b, "VmRSS"), "rss-MB")
-	b.ReportMetric(procMB(b, "RssAnon"), "rss-anon-MB")
-	b.ReportMetric(procMB(b, "RssFile"), "rss-file-MB")
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heap-MB")
+	reportRestingRSS(b)
 }
 
 // prefillLedger writes 30 days of runs before end into state's ledger: the
