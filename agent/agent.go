@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/jobsync/jobsync/fleet"
 	"github.com/jobsync/jobsync/reconcile"
 )
 
@@ -36,6 +37,9 @@ type Options struct {
 	// LeaderElection, when set, runs the loop only while this replica holds
 	// the Lease.
 	LeaderElection *LeaderElection
+	// Fleet, when set, is served on /v1/fleet/ (CronJob health and the run
+	// ledger, for jobsync get, runs and why).
+	Fleet fleet.View
 	// Notifiers are told about applied and failed revisions.
 	Notifiers []Notifier
 	// ShutdownTimeout bounds the HTTP servers' graceful shutdown.

@@ -22,6 +22,14 @@ type Notification struct {
 	Time     time.Time `json:"time"`
 	// Changes counts the change set's actions (applied only).
 	Changes map[reconcile.Action]int `json:"changes,omitempty"`
+	// Health notifications (Stage "health", Event late, missed, failing or
+	// recovered): the CronJob ("CronJob/<namespace>/<name>"), its health
+	// state and reason, the due time it is about, and a line for people.
+	Object  string     `json:"object,omitempty"`
+	Health  string     `json:"health,omitempty"`
+	Reason  string     `json:"reason,omitempty"`
+	Due     *time.Time `json:"due,omitempty"`
+	Message string     `json:"message,omitempty"`
 }
 
 // Notifier receives notifications. Implementations must not block for long:

@@ -63,6 +63,9 @@ func (a *Agent) controlRoutes(mux *http.ServeMux) {
 		a.Reconcile()
 		w.WriteHeader(http.StatusAccepted)
 	})
+	if a.opts.Fleet != nil {
+		a.fleetRoutes(mux)
+	}
 	if rt := a.opts.Runtime; rt != nil {
 		mux.HandleFunc("GET /v1/cronjobs", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, rt.CronJobs()) })
 		mux.HandleFunc("GET /v1/jobs", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, rt.Jobs()) })

@@ -100,7 +100,8 @@ const (
 type Health struct {
 	State State
 	// Reason is a MissReason for Missed, the failed run's reason for
-	// Failing, and empty otherwise.
+	// Failing, what holds the run back when known for Late (ForbidOverlap),
+	// and empty otherwise.
 	Reason string
 	// Due is the due time the state is about (Late, Missed); zero otherwise.
 	Due time.Time

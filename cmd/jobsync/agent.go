@@ -37,6 +37,7 @@ type agentFlags struct {
 	git                                                        agentGitFlags
 	embedded                                                   agentEmbeddedFlags
 	render                                                     renderLimitFlags
+	fleet                                                      fleetFlags
 }
 
 func newAgentCmd(s streams) *cobra.Command {
@@ -102,6 +103,7 @@ JOBSYNC_ and the flag name in upper case, dashes as underscores
 	f.git.register(c)
 	f.embedded.register(c)
 	f.render.register(c)
+	f.fleet.register(c)
 	return c
 }
 
@@ -158,6 +160,9 @@ func runAgent(parent context.Context, s streams, f agentFlags) error {
 		}
 	}()
 	// 5. run until SIGTERM/SIGINT; the reconcile under way finishes first.
+	if tgt.fleet != nil {
+		tgt.fleet.run(ctx, f.fleet, tgt.name, ao.Notifiers, a.Leading, log)
+	}
 	if err := tgt.start(ctx); err != nil {
 		return err
 	}
@@ -203,6 +208,14 @@ func (f agentFlags) agentOptions(log *slog.Logger, tgt *openedTarget) (agent.Opt
 			n.Secret = secret
 		}
 		ao.Notifiers = append(ao.Notifiers, n)
+	}
+	slack, err := f.fleet.notifiers()
+	if err != nil {
+		return ao, err
+	}
+	ao.Notifiers = append(ao.Notifiers, slack...)
+	if tgt.fleet != nil {
+		ao.Fleet = tgt.fleet.view
 	}
 	if f.leaderElect {
 		if tgt.leader == nil {

@@ -15,6 +15,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/jobsync/jobsync/agent"
+	"github.com/jobsync/jobsync/fleet"
+	"github.com/jobsync/jobsync/ledger"
 	"github.com/jobsync/jobsync/reconcile/embedded"
 	"github.com/jobsync/jobsync/reconcile/embedded/podexec"
 )
@@ -64,9 +66,19 @@ func openEmbeddedTarget(_ context.Context, f agentFlags, log *slog.Logger, why s
 	eo := embedded.DefaultOptions()
 	eo.StateDir, eo.Runner, eo.LogPath = f.stateDir, x, x.LogPath
 	runMetrics := agent.NewRunMetrics()
-	eo.Observer = runMetrics
-	e, err := embedded.New(eo)
+	var e *embedded.Engine
+	af, err := openAgentFleet(f.stateDir, f.fleet, func() []ledger.Spec { return embeddedSpecs(e)() }, log)
 	if err != nil {
+		_ = x.Close()
+		if errors.Is(err, ledger.ErrLocked) {
+			return nil, fmt.Errorf("state directory %s is in use by another agent: %w", f.stateDir, err)
+		}
+		return nil, err
+	}
+	eo.Observer = embeddedObserver{RunMetrics: runMetrics, rec: af.rec}
+	e, err = embedded.New(eo)
+	if err != nil {
+		af.close()
 		_ = x.Close()
 		if errors.Is(err, embedded.ErrLocked) {
 			return nil, fmt.Errorf("state directory %s is in use by another agent: %w", f.stateDir, err)
@@ -75,7 +87,7 @@ func openEmbeddedTarget(_ context.Context, f agentFlags, log *slog.Logger, why s
 	}
 	done := make(chan struct{})
 	ot := &openedTarget{name: "embedded", why: why, namespace: orDefault(f.namespace, "default"), target: e.Target(), runtime: engineRuntime{e},
-		collectors: runMetrics.Collectors()}
+		collectors: append(runMetrics.Collectors(), af.metrics), fleet: af}
 	ot.start = func(ctx context.Context) error {
 		go func() {
 			defer close(done)
@@ -92,6 +104,7 @@ func openEmbeddedTarget(_ context.Context, f agentFlags, log *slog.Logger, why s
 		if err := x.Close(); err != nil {
 			log.Error("removing the pods' working directories", "err", err)
 		}
+		af.close()
 	}
 	return ot, nil
 }
@@ -125,8 +138,27 @@ func (r engineRuntime) LogPaths(ns, pod string) (map[string]string, error) {
 	return r.e.LogPaths(ns, pod)
 }
 
-// storeReader reads a stopped agent's state.
-type storeReader struct{ e *embedded.Engine }
+// storeReader reads a stopped agent's state: its store and run ledger.
+type storeReader struct {
+	e *embedded.Engine
+	l *ledger.Ledger
+}
+
+// FleetCronJobs is every CronJob with its health, from the ledger.
+func (r storeReader) FleetCronJobs(context.Context) ([]fleet.CronJob, error) {
+	if r.l == nil {
+		return nil, nil
+	}
+	return ledger.NewView(r.l, embeddedSpecs(r.e), nil).CronJobs(), nil
+}
+
+// FleetRuns is a CronJob's ledger, newest first.
+func (r storeReader) FleetRuns(_ context.Context, ns, name string, limit int) ([]fleet.Run, error) {
+	if r.l == nil {
+		return nil, nil
+	}
+	return r.l.Runs(ns, name, limit), nil
+}
 
 func (r storeReader) CronJobs(context.Context) ([]batchv1.CronJob, error) {
 	return r.e.ListCronJobs(), nil
@@ -147,5 +179,15 @@ func openStateFile(stateDir string) (runtimeReader, func(), error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("state in %s: %w", stateDir, err)
 	}
-	return storeReader{e}, func() { e.Close() }, nil
+	lo := ledger.DefaultOptions()
+	lo.StateDir, lo.ReadOnly = stateDir, true
+	if _, serr := os.Stat(filepath.Join(stateDir, ledger.LedgerFile)); serr != nil {
+		return storeReader{e: e}, func() { e.Close() }, nil // no ledger yet (an older agent)
+	}
+	l, err := ledger.Open(lo)
+	if err != nil {
+		e.Close()
+		return nil, nil, fmt.Errorf("state in %s: %w", stateDir, err)
+	}
+	return storeReader{e, l}, func() { l.Close(); e.Close() }, nil
 }

@@ -117,11 +117,18 @@ type e2eAgent struct {
 
 func startE2EAgent(t testing.TB, files map[string]string) *e2eAgent {
 	t.Helper()
+	return startE2EAgentIn(t, files, filepath.Join(t.TempDir(), "state"))
+}
+
+// startE2EAgentIn is startE2EAgent on a given state directory (which may
+// hold state already).
+func startE2EAgentIn(t testing.TB, files map[string]string, state string) *e2eAgent {
+	t.Helper()
 	base := t.TempDir()
 	repo := gittest.NewRepo(t, base, "batch.git")
 	repo.Commit("first", files)
 	daemon := gittest.StartDaemon(t, base)
-	a := &e2eAgent{t: t, repo: repo, state: filepath.Join(t.TempDir(), "state"), log: &lockedBuffer{},
+	a := &e2eAgent{t: t, repo: repo, state: state, log: &lockedBuffer{},
 		listen: nettest.FreeLoopbackAddr(t)}
 	a.client = agent.NewClient(filepath.Join(a.state, agent.SocketName))
 	ctx, cancel := context.WithCancel(context.Background())
@@ -291,6 +298,16 @@ func TestAgentEmbeddedE2E(t *testing.T) {
 	if out := a.cli("logs", "-n", "e2e", manual); !strings.Contains(out, "tick v2 bonjour from "+manual+"-") {
 		t.Fatalf("logs of %s after the change: %q", manual, out)
 	}
+	// The run ledger has the scheduled runs and the manual one, with results.
+	a.eventually("the ledger lists the manual and a scheduled run", func() bool {
+		rows := map[string]string{}
+		for _, line := range strings.Split(a.cli("runs", "-n", "e2e", "tick", "--limit", "0"), "\n") {
+			if f := strings.Fields(line); len(f) > 6 {
+				rows[f[0]] = f[1] + " " + f[6]
+			}
+		}
+		return rows[manual] == "manual Succeeded" && rows[first.Name] == "scheduled Succeeded"
+	})
 
 	// Suspended in Git: no more slots are taken.
 	a.commit("suspend", e2eFiles("v2", "bonjour", true))
@@ -300,6 +317,12 @@ func TestAgentEmbeddedE2E(t *testing.T) {
 	}
 	if out := a.cli("get", "cronjobs", "-n", "e2e"); !suspendColumn(out, "tick") {
 		t.Fatalf("get cronjobs does not show the suspension:\n%s", out)
+	}
+	if out := a.cli("get", "cronjobs", "-n", "e2e"); !strings.Contains(out, "Suspended(git)") {
+		t.Fatalf("get cronjobs does not say Git suspended it:\n%s", out)
+	}
+	if out := a.cli("why", "-n", "e2e", "tick"); !strings.Contains(out, "is suspended in Git") {
+		t.Fatalf("why of the suspended CronJob: %q", out)
 	}
 	before, jobsBefore := lastSchedule(cj), len(a.jobs())
 	// Three schedule periods: an unsuspended CronJob takes a slot every 2 s.
@@ -321,8 +344,10 @@ func TestAgentEmbeddedE2E(t *testing.T) {
 	if ps, err := a.client.Pods(context.Background()); err != nil || len(ps) != 0 {
 		t.Fatalf("pods of the removed CronJob remain: %d (%v)", len(ps), err)
 	}
-	if _, err := os.Stat(filepath.Join(a.state, "state.db")); err != nil {
-		t.Fatalf("no store in the state dir: %v", err)
+	for _, f := range []string{"state.db", "ledger.db"} {
+		if _, err := os.Stat(filepath.Join(a.state, f)); err != nil {
+			t.Fatalf("no %s in the state dir: %v", f, err)
+		}
 	}
 }
 

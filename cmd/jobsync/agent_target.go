@@ -89,8 +89,10 @@ type openedTarget struct {
 	leader    *agent.LeaderElection
 	// collectors are the target's own metrics, served on /metrics.
 	collectors []prometheus.Collector
-	start      func(ctx context.Context) error
-	close      func()
+	// fleet is the run ledger and CronJob health (nil: none).
+	fleet *agentFleet
+	start func(ctx context.Context) error
+	close func()
 }
 
 // openTarget picks and opens the target named by --target.
@@ -103,7 +105,7 @@ func openTarget(ctx context.Context, f agentFlags, log *slog.Logger) (*openedTar
 			return nil, err
 		}
 		if cc != nil {
-			return openClusterTarget(cc, f)
+			return openClusterTarget(cc, f, log)
 		}
 		if f.target == "cluster" {
 			return nil, fmt.Errorf("--target cluster: no cluster configured (not in a cluster, no kubeconfig): use --kubeconfig, or --target embedded")
@@ -115,7 +117,7 @@ func openTarget(ctx context.Context, f agentFlags, log *slog.Logger) (*openedTar
 	return nil, fmt.Errorf("--target %q: use embedded, cluster or auto", f.target)
 }
 
-func openClusterTarget(cc *clusterConfig, f agentFlags) (*openedTarget, error) {
+func openClusterTarget(cc *clusterConfig, f agentFlags, log *slog.Logger) (*openedTarget, error) {
 	cfg, from, ns := cc.rest, cc.from, orDefault(f.namespace, cc.namespace)
 	co := cluster.DefaultOptions()
 	co.Sync, co.Namespace, co.AllowEmpty = f.sync, ns, f.allowEmpty
@@ -133,6 +135,7 @@ func openClusterTarget(cc *clusterConfig, f agentFlags) (*openedTarget, error) {
 	}
 	le := agent.DefaultLeaderElection()
 	le.Client, le.Namespace = cs, co.Namespace
-	return &openedTarget{name: "cluster", why: from, namespace: ns, target: t, leader: &le,
-		start: func(context.Context) error { return nil }, close: func() {}}, nil
+	ot := &openedTarget{name: "cluster", why: from, namespace: ns, target: t, leader: &le,
+		start: func(context.Context) error { return nil }, close: func() {}}
+	return ot, openClusterFleet(ot, cs, f, co.FieldManager, log)
 }

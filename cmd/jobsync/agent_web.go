@@ -10,16 +10,23 @@ import (
 )
 
 // webPages returns the agent's web view (package web), or nil when the
-// target has nothing to show: the fleet is read from the embedded runtime's
-// CronJobs and Jobs (web.ObjectsView) until a run ledger gives every target
-// a fleet.View; the revision comes from the loop's status.
+// target has nothing to show: the fleet is the run ledger's view (CronJobs,
+// their health and runs) for either target, falling back to the embedded
+// runtime's objects (web.ObjectsView) without a ledger; run logs come from
+// the embedded runtime; the revision from the loop's status.
 func webPages(loop *reconcile.Loop, tgt *openedTarget) http.Handler {
-	if tgt.runtime == nil {
+	o := web.DefaultOptions()
+	switch {
+	case tgt.fleet != nil:
+		o.View = tgt.fleet.view
+	case tgt.runtime != nil:
+		o.View = web.ObjectsView(tgt.runtime, time.Now)
+	default:
 		return nil
 	}
-	o := web.DefaultOptions()
-	o.View = web.ObjectsView(tgt.runtime, time.Now)
-	o.Logs = web.PodLogs(tgt.runtime)
+	if tgt.runtime != nil {
+		o.Logs = web.PodLogs(tgt.runtime)
+	}
 	o.Title = "jobsync · " + tgt.name
 	o.Revision = func() web.Revision { return revisionOf(loop.Status()) }
 	return web.New(o)

@@ -16,6 +16,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/duration"
 	"sigs.k8s.io/yaml"
+
+	"github.com/jobsync/jobsync/fleet"
 )
 
 // getFlags are shared by get, logs, trigger, suspend and resume.
@@ -89,7 +91,8 @@ func runGet(ctx context.Context, w io.Writer, rt runtimeReader, kind, name strin
 		}
 		l = filterMeta(l, func(c batchv1.CronJob) metav1.ObjectMeta { return c.ObjectMeta }, f.namespace, name)
 		items = toAny(l)
-		table = func(w io.Writer, ns bool, now time.Time) { printCronJobs(w, l, ns, f.output == "wide", now) }
+		health := fleetIndex(ctx, rt)
+		table = func(w io.Writer, ns bool, now time.Time) { printCronJobs(w, l, health, ns, f.output == "wide", now) }
 	case "jobs":
 		l, err := rt.Jobs(ctx)
 		if err != nil {
@@ -189,10 +192,12 @@ func ago(t *metav1.Time, now time.Time) string {
 	return duration.HumanDuration(now.Sub(t.Time))
 }
 
-func printCronJobs(w io.Writer, l []batchv1.CronJob, showNS, wide bool, now time.Time) {
+// printCronJobs prints kubectl's columns, then the run ledger's (health
+// indexes fleet CronJobs by "namespace/name").
+func printCronJobs(w io.Writer, l []batchv1.CronJob, health map[string]fleet.CronJob, showNS, wide bool, now time.Time) {
 	tw := newTab(w)
 	defer tw.Flush()
-	head := "NAME\tSCHEDULE\tTIMEZONE\tSUSPEND\tACTIVE\tLAST-SCHEDULE\tAGE"
+	head := "NAME\tSCHEDULE\tTIMEZONE\tSUSPEND\tACTIVE\tLAST-SCHEDULE\tAGE\tLAST-RESULT\tLAST-SUCCESS\tNEXT\tHEALTH"
 	if wide {
 		head += "\tCONTAINERS\tIMAGES"
 	}
@@ -208,6 +213,7 @@ func printCronJobs(w io.Writer, l []batchv1.CronJob, showNS, wide bool, now time
 		}
 		fmt.Fprintf(tw, "%s%s\t%s\t%s\t%s\t%d\t%s\t%s", nsCol(showNS, c.Namespace+"\t"), c.Name, c.Spec.Schedule, tz,
 			suspend, len(c.Status.Active), ago(c.Status.LastScheduleTime, now), age(c.CreationTimestamp, now))
+		fmt.Fprintf(tw, "\t%s", fleetCols(health, c.Namespace, c.Name, now))
 		if wide {
 			names, images := containerCols(c.Spec.JobTemplate.Spec.Template.Spec.Containers)
 			fmt.Fprintf(tw, "\t%s\t%s", names, images)

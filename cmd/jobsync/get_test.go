@@ -13,6 +13,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
+
+	"github.com/jobsync/jobsync/fleet"
 )
 
 var testNow = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
@@ -23,6 +25,17 @@ type memRuntime struct {
 	jobs     []batchv1.Job
 	pods     []corev1.Pod
 	logs     map[string]map[string]string
+	fleet    []fleet.CronJob
+	runs     map[string][]fleet.Run
+}
+
+func (m memRuntime) FleetCronJobs(context.Context) ([]fleet.CronJob, error) { return m.fleet, nil }
+func (m memRuntime) FleetRuns(_ context.Context, ns, name string, limit int) ([]fleet.Run, error) {
+	r := m.runs[ns+"/"+name]
+	if limit > 0 && len(r) > limit {
+		r = r[:limit]
+	}
+	return r, nil
 }
 
 func (m memRuntime) CronJobs(context.Context) ([]batchv1.CronJob, error) { return m.cronjobs, nil }
@@ -73,6 +86,8 @@ func testRuntime(t *testing.T) memRuntime {
 				Status: corev1.PodStatus{Phase: corev1.PodFailed, ContainerStatuses: []corev1.ContainerStatus{{Name: "main", RestartCount: 2,
 					State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 42, Reason: "Error"}}}}}},
 		},
+		fleet: testFleet(),
+		runs:  testRuns(),
 		logs: map[string]map[string]string{
 			"dev/heartbeat-1-abcde": {"main": write("a.log", "first run\n")},
 			"dev/heartbeat-1-fghij": {"main": write("b.log", "second run\n")},

@@ -58,6 +58,8 @@ func commands(s streams) []*cobra.Command {
 		newAgentCmd(s),
 		newGetCmd(s),
 		newLogsCmd(s),
+		newRunsCmd(s),
+		newWhyCmd(s),
 		newTriggerCmd(s),
 		newSuspendCmd(s, true),
 		newSuspendCmd(s, false),

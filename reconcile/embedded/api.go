@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -126,6 +127,7 @@ func (e *Engine) Trigger(namespace, cronJob string) (*batchv1.Job, error) {
 	if err := e.commit(b); err != nil {
 		return nil, fmt.Errorf("CronJob/%s/%s: trigger: %w", namespace, cronJob, err)
 	}
+	e.observeStarted(namespace, cronJob, name, time.Time{}, b.now)
 	e.poke()
 	return j.DeepCopy(), nil
 }

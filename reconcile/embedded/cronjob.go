@@ -187,6 +187,7 @@ func (e *Engine) syncSchedule(b *batch, cj *batchv1.CronJob) (at time.Time, ok, 
 		info = infoOf(key, e.createJob(b, jobFromCronJob(cj, name, scheduled.In(loc))))
 		b.event(KindCronJob, cj.Namespace, cj.Name, EventNormal, ReasonSuccessfulCreate, "Created job "+name)
 		e.observeScheduled(cj.Namespace, cj.Name, scheduled, b.now)
+		e.observeStarted(cj.Namespace, cj.Name, name, scheduled, b.now)
 	case controllerUID(owners) != cj.UID || inActive(cj, info.UID):
 		// AlreadyExists is not an error: another actor made it, or we did.
 		return requeue()

@@ -269,7 +269,7 @@ func (e *Engine) finishJob(b *batch, s *jobState) bool {
 		final = batchv1.JobComplete
 	}
 	job.Status.Conditions, _ = ensureJobCondition(job.Status.Conditions, final, corev1.ConditionTrue, s.cond.Reason, s.cond.Message, b.now)
-	e.observeFinished(job.Namespace, job.Name, string(final), s.cond.Reason)
+	e.observeFinished(s, final, s.cond.Reason, b.now)
 	if final == batchv1.JobComplete {
 		job.Status.CompletionTime = mtp(b.now)
 		b.event(KindJob, job.Namespace, job.Name, EventNormal, ReasonCompleted, "Job completed")

@@ -1,0 +1,288 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	clocktesting "k8s.io/utils/clock/testing"
+
+	"github.com/jobsync/jobsync/fleet"
+	"github.com/jobsync/jobsync/ledger"
+)
+
+var h0 = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+
+// fleetEnv is a real ledger with one hourly CronJob, on a fake clock.
+type fleetEnv struct {
+	clk  *clocktesting.FakeClock
+	l    *ledger.Ledger
+	view *ledger.View
+	spec ledger.Spec
+}
+
+func newFleetEnv(t *testing.T) *fleetEnv {
+	clk := clocktesting.NewFakeClock(h0.Add(-48 * time.Hour))
+	o := ledger.DefaultOptions()
+	o.StateDir, o.Clock = t.TempDir(), clk
+	l, err := ledger.Open(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	v := &fleetEnv{clk: clk, l: l, spec: ledger.Spec{Namespace: "ns", Name: "backup", Schedule: "0 * * * *",
+		TimeZone: "Europe/Berlin", Grace: time.Minute, Created: h0.Add(-24 * time.Hour)}}
+	v.view = ledger.NewView(l, func() []ledger.Spec { return []ledger.Spec{v.spec} }, clk)
+	v.run(t, h0, fleet.ResultSucceeded)
+	return v
+}
+
+// run records a run of the slot at due that ends a minute later with res.
+func (v *fleetEnv) run(t *testing.T, due time.Time, res fleet.Result) {
+	t.Helper()
+	r := fleet.Run{Namespace: "ns", CronJob: "backup", Job: "backup-" + due.Format("1504"), Trigger: fleet.TriggerScheduled,
+		Scheduled: due, Start: due.Add(time.Second), End: due.Add(time.Minute), Result: res}
+	if res == fleet.ResultFailed {
+		r.Reason = ledger.FailureReason("BackoffLimitExceeded", 3, false)
+	}
+	if err := v.l.Record(r); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// slackServer is a loopback Slack-compatible webhook that keeps what it got.
+type slackServer struct {
+	mu    sync.Mutex
+	texts []string
+	code  int
+}
+
+func (s *slackServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var body struct{ Text string }
+	b, _ := io.ReadAll(r.Body)
+	_ = json.Unmarshal(b, &body)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.texts = append(s.texts, body.Text)
+	if s.code != 0 {
+		w.WriteHeader(s.code)
+	}
+}
+
+func (s *slackServer) take() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.texts
+	s.texts = nil
+	return out
+}
+
+func TestHealthMonitorNotifiesLateOnceThenReAlertsAndRecovers(t *testing.T) {
+	v := newFleetEnv(t)
+	slack := &slackServer{}
+	srv := httptest.NewServer(slack)
+	defer srv.Close()
+	o := DefaultHealthMonitorOptions()
+	o.Clock, o.Target, o.Realert = v.clk, "embedded", time.Hour
+	o.Notifiers = []Notifier{&SlackNotifier{URL: srv.URL + "/services/T000/B000/secret"}}
+	m := NewHealthMonitor(v.view, o)
+	ctx := context.Background()
+	steps := []struct {
+		name  string
+		at    time.Time
+		do    func()
+		event string
+		text  string
+	}{
+		{name: "within grace", at: h0.Add(time.Hour + 59*time.Second)},
+		{name: "late after grace", at: h0.Add(time.Hour + 61*time.Second), event: EventLate,
+			text: `CronJob ns/backup ("0 * * * *" Europe/Berlin) is late: no Job yet for 2026-11-22 14:00 CET`},
+		{name: "still late: deduplicated", at: h0.Add(time.Hour + 63*time.Second)},
+		{name: "the run starts and fails", at: h0.Add(time.Hour + 2*time.Minute), do: func() { v.run(t, h0.Add(time.Hour), fleet.ResultFailed) },
+			event: EventFailing, text: "is failing: its last run failed (BackoffLimitExceeded: exit code 3)"},
+		{name: "failing, before the re-alert interval", at: h0.Add(time.Hour + 30*time.Minute)},
+		{name: "next slot succeeds: recovered", at: h0.Add(2*time.Hour + 2*time.Minute), do: func() { v.run(t, h0.Add(2*time.Hour), fleet.ResultSucceeded) },
+			event: EventRecovered, text: "recovered (was failing)"},
+		{name: "a slot skipped while late past the next: missed", at: h0.Add(4*time.Hour + 10*time.Second), event: EventMissed,
+			text: "missed its run of 2026-11-22 16:00 CET: DeadlinePassed"},
+		{name: "missed, re-alert after an hour", at: h0.Add(5*time.Hour + 11*time.Second), event: EventMissed},
+	}
+	for _, st := range steps {
+		v.clk.SetTime(st.at)
+		if st.do != nil {
+			st.do()
+		}
+		sent := m.Check(ctx)
+		texts := slack.take()
+		if st.event == "" {
+			if len(sent) != 0 || len(texts) != 0 {
+				t.Fatalf("%s: sent %+v (texts %q), want nothing", st.name, sent, texts)
+			}
+			continue
+		}
+		if len(sent) != 1 || sent[0].Event != st.event || sent[0].Object != "CronJob/ns/backup" || len(texts) != 1 {
+			t.Fatalf("%s: sent %+v (texts %q), want one %s", st.name, sent, texts, st.event)
+		}
+		if !strings.Contains(texts[0], st.text) {
+			t.Errorf("%s: slack text %q, want it to contain %q", st.name, texts[0], st.text)
+		}
+	}
+}
+
+func TestSlackNotifierNeverShowsTheURL(t *testing.T) {
+	slack := &slackServer{code: http.StatusForbidden}
+	srv := httptest.NewServer(slack)
+	const secret = "/services/T000/B000/very-secret-token"
+	n := &SlackNotifier{URL: srv.URL + secret}
+	err := n.Notify(context.Background(), Notification{Event: "applied", Target: "cluster", Revision: "0123456789abcdef0123"})
+	if err == nil || strings.Contains(err.Error(), "very-secret") {
+		t.Errorf("refused: err = %v (must not hold the URL)", err)
+	}
+	if got := slack.take(); len(got) != 1 || got[0] != "jobsync (cluster): revision 0123456789ab applied (0 objects)" {
+		t.Errorf("slack got %q", got)
+	}
+	srv.Close()
+	err = n.Notify(context.Background(), Notification{Event: "failed", Stage: "fetch", Error: "x"})
+	if err == nil || strings.Contains(err.Error(), "very-secret") {
+		t.Errorf("server down: err = %v (must not hold the URL)", err)
+	}
+}
+
+func TestFleetMetricsAndAPI(t *testing.T) {
+	v := newFleetEnv(t)
+	v.clk.SetTime(h0.Add(time.Hour + 2*time.Minute)) // late
+	fm := NewFleetMetrics(v.view)
+	rec := NewRunRecorder(v.l, fm, nil)
+	late := fleet.Run{Namespace: "ns", CronJob: "backup", Job: "backup-1", Trigger: fleet.TriggerScheduled,
+		Scheduled: h0.Add(time.Hour), Start: h0.Add(time.Hour + 90*time.Second)}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(fm)
+	got := gather(t, reg)
+	for k, want := range map[string]float64{
+		`jobsync_cronjob_health{cronjob="backup",namespace="ns",state="Late"}`:             1,
+		`jobsync_cronjob_health{cronjob="backup",namespace="ns",state="Healthy"}`:          0,
+		`jobsync_cronjob_next_schedule_timestamp_seconds{cronjob="backup",namespace="ns"}`: float64(h0.Add(2 * time.Hour).Unix()),
+		`jobsync_cronjob_last_success_timestamp_seconds{cronjob="backup",namespace="ns"}`:  float64(h0.Add(time.Minute).Unix()),
+	} {
+		if v, ok := got[k]; !ok || v != want {
+			t.Errorf("%s = %v (present %t), want %v", k, v, ok, want)
+		}
+	}
+	rec.Started(late)
+	late.End, late.Result = late.Start.Add(10*time.Second), fleet.ResultSucceeded
+	rec.Finished(late)
+	rec.Flush()
+	got = gather(t, reg)
+	if v := got[`jobsync_cronjob_runs_total{cronjob="backup",namespace="ns",result="succeeded"}`]; v != 1 {
+		t.Errorf("runs_total{succeeded} = %v, want 1", v)
+	}
+	if v := got["jobsync_cronjob_schedule_skew_seconds_sum"]; v != 90 {
+		t.Errorf("skew sum = %v, want 90", v)
+	}
+	if v := got["jobsync_cronjob_run_duration_seconds_count"]; v != 1 {
+		t.Errorf("duration count = %v, want 1", v)
+	}
+	// the API serves the same view
+	a := New(nil, "embedded", Options{Fleet: v.view})
+	srv := httptest.NewServer(a.Handler())
+	defer srv.Close()
+	var runs []fleet.Run
+	getJSON(t, srv.URL+"/v1/fleet/runs/ns/backup?limit=1", &runs)
+	if len(runs) != 1 || runs[0].Job != "backup-1" || runs[0].Result != fleet.ResultSucceeded || runs[0].Skew() != 90*time.Second {
+		t.Errorf("runs = %+v", runs)
+	}
+	var cjs []fleet.CronJob
+	getJSON(t, srv.URL+"/v1/fleet/cronjobs", &cjs)
+	if len(cjs) != 1 || cjs[0].Health.State != fleet.StateHealthy || cjs[0].LastResult != fleet.ResultSucceeded {
+		t.Errorf("cronjobs = %+v", cjs)
+	}
+	if resp, err := http.Get(srv.URL + "/v1/fleet/cronjobs/ns/ghost"); err != nil || resp.StatusCode != http.StatusNotFound {
+		t.Errorf("unknown CronJob: %v %v", resp.Status, err)
+	}
+}
+
+func getJSON(t *testing.T, u string, out any) {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s", u, resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// gather flattens a registry: name{labels} of gauges and counters, and
+// name_sum / name_count of histograms.
+func gather(t *testing.T, reg *prometheus.Registry) map[string]float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			var ls []string
+			for _, l := range m.GetLabel() {
+				ls = append(ls, l.GetName()+"="+strconv.Quote(l.GetValue()))
+			}
+			key := mf.GetName()
+			if len(ls) > 0 {
+				key += "{" + strings.Join(ls, ",") + "}"
+			}
+			switch mf.GetType() {
+			case dto.MetricType_HISTOGRAM:
+				out[mf.GetName()+"_sum"] = m.GetHistogram().GetSampleSum()
+				out[mf.GetName()+"_count"] = float64(m.GetHistogram().GetSampleCount())
+			case dto.MetricType_COUNTER:
+				out[key] = m.GetCounter().GetValue()
+			default:
+				out[key] = m.GetGauge().GetValue()
+			}
+		}
+	}
+	return out
+}
+
+func TestRunRecorderRecordsARunWhoseStartItMissed(t *testing.T) {
+	v := newFleetEnv(t)
+	rec := NewRunRecorder(v.l, nil, nil)
+	r := fleet.Run{Namespace: "ns", CronJob: "backup", Job: "backup-old", Trigger: fleet.TriggerScheduled, Scheduled: h0.Add(-time.Hour),
+		Start: h0.Add(-time.Hour + time.Second), End: h0.Add(-50 * time.Minute), Result: fleet.ResultFailed, Reason: "DeadlineExceeded"}
+	rec.Finished(r)
+	rec.Flush()
+	runs := v.l.Runs("ns", "backup", 0)
+	if len(runs) != 2 || runs[1].Job != "backup-old" || runs[1].Result != fleet.ResultFailed || !runs[1].End.Equal(r.End) {
+		t.Errorf("runs = %+v", runs)
+	}
+}
+
+func TestHealthMonitorStandbyDoesNotNotify(t *testing.T) {
+	v := newFleetEnv(t)
+	leading := false
+	o := DefaultHealthMonitorOptions()
+	o.Clock, o.Active = v.clk, func() bool { return leading }
+	m := NewHealthMonitor(v.view, o)
+	v.clk.SetTime(h0.Add(time.Hour + 2*time.Minute))
+	if sent := m.Check(context.Background()); len(sent) != 0 {
+		t.Fatalf("standby sent %+v", sent)
+	}
+	leading = true
+	if sent := m.Check(context.Background()); len(sent) != 1 || sent[0].Event != EventLate {
+		t.Fatalf("leader sent %+v, want the late one it had not sent", sent)
+	}
+}

@@ -1,0 +1,36 @@
+package main
+
+import (
+	"testing"
+
+	batchv1 "k8s.io/api/batch/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	"github.com/jobsync/jobsync/ledger"
+)
+
+func TestClusterWhoSuspended(t *testing.T) {
+	fields := func(manager, raw string) metav1.ManagedFieldsEntry {
+		return metav1.ManagedFieldsEntry{Manager: manager, FieldsV1: &metav1.FieldsV1{Raw: []byte(raw)}}
+	}
+	cases := []struct {
+		name    string
+		managed []metav1.ManagedFieldsEntry
+		want    string
+	}{
+		{"suspend applied from Git", []metav1.ManagedFieldsEntry{fields("jobsync", `{"f:spec":{"f:schedule":{},"f:suspend":{}}}`)}, ledger.SuspendedByGit},
+		{"kubectl patch owns spec.suspend", []metav1.ManagedFieldsEntry{
+			fields("jobsync", `{"f:spec":{"f:schedule":{}}}`), fields("kubectl-patch", `{"f:spec":{"f:suspend":{}}}`)}, ledger.SuspendedByHand},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cj := batchv1.CronJob{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "cj", ManagedFields: tc.managed},
+				Spec: batchv1.CronJobSpec{Schedule: "@daily", Suspend: ptr.To(true)}}
+			specs := specsOf([]batchv1.CronJob{cj}, func(c *batchv1.CronJob) *bool { return clusterGitSuspend(c, "jobsync") })
+			if len(specs) != 1 || specs[0].SuspendedBy != tc.want {
+				t.Errorf("SuspendedBy = %q, want %q", specs[0].SuspendedBy, tc.want)
+			}
+		})
+	}
+}
