@@ -94,7 +94,7 @@ the NO_COLOR environment variable is set.`,
   # accept documents up to 32 MiB (default 8; larger ones are findings)
   jobsync validate --max-document-mb 32 generated/`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runValidate(s, args, f)
+			return runValidate(cmd.Context(), s, args, f)
 		},
 	}
 	fl := c.Flags()
@@ -110,7 +110,7 @@ the NO_COLOR environment variable is set.`,
 }
 
 // runValidate is the gate (render → manifests.Check → policies) → report.
-func runValidate(s streams, paths []string, f validateFlags) error {
+func runValidate(ctx context.Context, s streams, paths []string, f validateFlags) error {
 	if !slices.Contains(report.Formats, f.output) {
 		return withCode(exitUsage, fmt.Errorf("--output %q: use one of %s", f.output, strings.Join(report.Formats, ", ")))
 	}
@@ -128,7 +128,7 @@ func runValidate(s streams, paths []string, f validateFlags) error {
 	f.render.apply(&g.Render)
 	g.ConfigFile = f.config
 	g.Now = validateNow()
-	v, err := gate.Run(context.Background(), paths, g)
+	v, err := gate.Run(ctx, paths, g)
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
