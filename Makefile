@@ -1,5 +1,5 @@
 # jobsync — make targets. Everything here needs only Go (and, for `test`, the
-# tools .ci/run installs: git, sshd, etcd, and chromium and tidy for the web view).
+# Debian packages hack/test-deps.sh installs: git, sshd, etcd, chromium, tidy).
 #
 #   make run     build, then run the agent on examples/ with the embedded target
 #   make test    go vet + every test (builds the e2e control plane once, cached)
@@ -35,10 +35,13 @@ all: build
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/jobsync
 
-# The e2e tests need kube-apiserver and kube-controller-manager; the script
+# hack/test-deps.sh installs the Debian packages the tests start (git, sshd,
+# etcd, chromium, tidy) when one is missing. The e2e tests need kube-apiserver
+# and kube-controller-manager; the script
 # builds them from the Go module proxy once (about 8 minutes cold) and caches
 # them by version, so later runs start at once.
 test:
+	hack/test-deps.sh
 	$(GO) vet ./...
 	JOBSYNC_CONTROLPLANE_BIN="$$(hack/build-controlplane.sh)" $(GO) test $(TESTFLAGS) ./...
 
