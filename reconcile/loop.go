@@ -40,6 +40,10 @@ func (f SourceFunc) Fetch(ctx context.Context) (Snapshot, error) { return f(ctx)
 // is applied not at all and the last good revision stays live.
 var ErrRejected = gate.ErrRejected
 
+// ErrInventory is returned (wrapped) when the target's inventory cannot be
+// read: the target is out of reach, nothing was judged against it.
+var ErrInventory = errors.New("inventory")
+
 // LoopOptions configures the reconcile loop.
 type LoopOptions struct {
 	// Sync names this sync; it labels every applied object.
@@ -272,7 +276,7 @@ func (l *Loop) once(ctx context.Context, a *Attempt, mode attemptMode) error {
 	// 6. read the target's inventory and plan against it.
 	inv, err := l.tgt.Inventory(ctx)
 	if err != nil {
-		return fmt.Errorf("inventory: %w", err)
+		return fmt.Errorf("%w: %w", ErrInventory, err)
 	}
 	cs, err := Plan(snap.Revision, desired, inv, l.opts.Plan)
 	if err != nil {

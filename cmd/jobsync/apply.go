@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jobsync/jobsync/agent"
+	"github.com/jobsync/jobsync/gate"
 	"github.com/jobsync/jobsync/reconcile"
 	"github.com/jobsync/jobsync/reconcile/cluster"
 	"github.com/jobsync/jobsync/render"
@@ -180,8 +181,8 @@ Jobs last. A Job whose template changed is recreated as its jobsync.io/on-change
 annotation says. Objects that left PATH are pruned only with --prune.
 
 Exit codes: 0 applied (and, with --wait, every Job succeeded); 1 validation
-errors, apply errors, a failed Job or the --timeout passed; 2 usage or
-connection problems.`,
+errors, apply errors, a failed Job or the --timeout passed; 2 usage, a tree or
+.jobsync.yaml that cannot be read, or connection problems.`,
 		Example: `  jobsync apply ./deploy/overlays/prod --kubeconfig ~/.kube/config -n batch
   jobsync apply . --prune --wait --timeout 10m
   # the outcome as JSON (the agent's /status form of an attempt)
@@ -229,7 +230,7 @@ func runApply(ctx context.Context, s streams, path string, f applyFlags) error {
 		enc := json.NewEncoder(s.out)
 		enc.SetIndent("", "  ")
 		if a.Err != nil {
-			err = withCode(exitFindings, nil) // the document says why, once
+			err = withCode(attemptCode(a), nil) // the document says why, once
 		}
 		return errors.Join(enc.Encode(applyReport{AttemptReport: agent.AttemptReportOf(&a), Wait: hs}), err)
 	}
@@ -239,11 +240,28 @@ func runApply(ctx context.Context, s streams, path string, f applyFlags) error {
 	return err
 }
 
+// attemptCode is the exit code of a failed attempt: 1 for what the revision
+// itself makes fail (validation errors, a plan it cannot make, objects the
+// API server refuses), 2 for what kept it from being judged (reading the
+// tree, its .jobsync.yaml, reaching the cluster's inventory).
+func attemptCode(a reconcile.Attempt) int {
+	if _, ok := errors.AsType[*gate.ConfigError](a.Err); ok {
+		return exitUsage
+	}
+	switch {
+	case errors.Is(a.Err, reconcile.ErrRejected):
+		return exitFindings
+	case errors.Is(a.Err, reconcile.ErrInventory), a.Stage == "fetch", a.Stage == "render":
+		return exitUsage
+	}
+	return exitFindings
+}
+
 // waitApplied returns the attempt's error with its exit code, or, with
 // --wait, waits for the Jobs it applied and returns their health.
 func waitApplied(ctx context.Context, tgt *cluster.Target, a reconcile.Attempt, f applyFlags) ([]cluster.ObjectHealth, error) {
 	if a.Err != nil {
-		return nil, withCode(exitFindings, fmt.Errorf("%s: %w", a.Stage, a.Err))
+		return nil, withCode(attemptCode(a), fmt.Errorf("%s: %w", a.Stage, a.Err))
 	}
 	if !f.wait {
 		return nil, nil

@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/duration"
 
 	"github.com/jobsync/jobsync/fleet"
+	"github.com/jobsync/jobsync/schedule"
 )
 
 // fleetReader is the run ledger side of the agent's API, or of a stopped
@@ -52,7 +53,7 @@ func fleetCols(health map[string]fleet.CronJob, ns, name string, now time.Time) 
 	}
 	next := "<none>"
 	if !c.Next.IsZero() {
-		next = c.Next.Format("2006-01-02 15:04 MST")
+		next = c.Next.In(cronZone(c.TimeZone)).Format("2006-01-02 15:04 MST")
 	}
 	return strings.Join([]string{last, success, next, healthCol(c.Health)}, "\t")
 }
@@ -71,4 +72,16 @@ func healthCol(h fleet.Health) string {
 		return string(h.State)
 	}
 	return string(h.State) + "(" + why + ")"
+}
+
+// cronZone is the zone a CronJob's times are shown in: its spec.timeZone
+// (times that came over the socket as JSON keep only their offset), else UTC.
+func cronZone(tz string) *time.Location {
+	if tz == "" {
+		return time.UTC
+	}
+	if loc, err := schedule.LoadLocation(&tz); err == nil {
+		return loc
+	}
+	return time.UTC
 }

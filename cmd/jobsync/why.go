@@ -55,7 +55,7 @@ var missWhy = map[fleet.MissReason]string{
 // run), else the newest failed run, else that nothing went wrong.
 func explain(c fleet.CronJob, runs []fleet.Run, now time.Time) string {
 	who := fmt.Sprintf("CronJob %s/%s (%q%s)", c.Namespace, c.Name, c.Schedule, zoneSuffix(c.TimeZone))
-	h := c.Health
+	h, loc := c.Health, cronZone(c.TimeZone)
 	var b strings.Builder
 	switch h.State {
 	case fleet.StateSuspended:
@@ -65,7 +65,7 @@ func explain(c fleet.CronJob, runs []fleet.Run, now time.Time) string {
 		}
 		fmt.Fprintf(&b, "%s is suspended %s, so none of its due times get a run.", who, by)
 	case fleet.StateLate:
-		fmt.Fprintf(&b, "%s is late: its run due at %s has no Job %s after that time.", who, when(h.Due), duration.HumanDuration(now.Sub(h.Due)))
+		fmt.Fprintf(&b, "%s is late: its run due at %s has no Job %s after that time.", who, when(h.Due, loc), duration.HumanDuration(now.Sub(h.Due)))
 		if h.Reason == string(fleet.MissForbid) {
 			b.WriteString(" concurrencyPolicy is Forbid and the previous run is still active: it starts when that one ends, if its starting deadline allows.")
 		} else {
@@ -76,14 +76,14 @@ func explain(c fleet.CronJob, runs []fleet.Run, now time.Time) string {
 		if why == "" {
 			why = h.Reason
 		}
-		fmt.Fprintf(&b, "%s missed its run due at %s: %s.", who, when(h.Due), why)
+		fmt.Fprintf(&b, "%s missed its run due at %s: %s.", who, when(h.Due, loc), why)
 	}
 	if f := lastFailed(runs); f != nil && (b.Len() == 0 || h.State == fleet.StateFailing || h.State == fleet.StateSuspended) {
 		if b.Len() > 0 {
 			b.WriteString(" ")
 		}
 		fmt.Fprintf(&b, "%s's last failed run, Job %s (%s%s), started at %s and failed after %s: %s.", who, f.Job, f.Trigger,
-			dueOf(f), when(f.Start), duration.HumanDuration(f.Duration()), orDefault(f.Reason, "no reason recorded"))
+			dueOf(f, loc), when(f.Start, loc), duration.HumanDuration(f.Duration()), orDefault(f.Reason, "no reason recorded"))
 		if c.LastSuccess.After(f.End) {
 			fmt.Fprintf(&b, " It has succeeded since (last success %s ago).", duration.HumanDuration(now.Sub(c.LastSuccess)))
 		} else {
@@ -94,7 +94,7 @@ func explain(c fleet.CronJob, runs []fleet.Run, now time.Time) string {
 		fmt.Fprintf(&b, "%s has no missed or failed run in its ledger (%d runs kept); it is %s.", who, len(runs), h.State)
 	}
 	if !c.Next.IsZero() {
-		fmt.Fprintf(&b, " Next run: %s.", when(c.Next))
+		fmt.Fprintf(&b, " Next run: %s.", when(c.Next, loc))
 	}
 	return b.String()
 }
@@ -108,14 +108,16 @@ func lastFailed(runs []fleet.Run) *fleet.Run {
 	return nil
 }
 
-func dueOf(r *fleet.Run) string {
+func dueOf(r *fleet.Run, loc *time.Location) string {
 	if r.Scheduled.IsZero() {
 		return ""
 	}
-	return ", due " + when(r.Scheduled)
+	return ", due " + when(r.Scheduled, loc)
 }
 
-func when(t time.Time) string { return t.Format("2006-01-02 15:04:05 MST") }
+// when formats t in loc (the CronJob's zone: times read over the socket
+// carry only an offset, not the zone's name).
+func when(t time.Time, loc *time.Location) string { return t.In(loc).Format("2006-01-02 15:04:05 MST") }
 
 func zoneSuffix(tz string) string {
 	if tz == "" {
