@@ -25,6 +25,36 @@ type kustRefs struct {
 	PatchesJSON6902       []pathRef `json:"patchesJson6902"`
 	Replacements          []pathRef `json:"replacements"`
 	OpenAPI               pathRef   `json:"openapi"`
+	// Generators' file sources: kustomize's loader fetches an http(s) one
+	// (loader.FileLoader.Load), so they are references like any other.
+	ConfigMapGenerator []generatorSources `json:"configMapGenerator"`
+	SecretGenerator    []generatorSources `json:"secretGenerator"`
+}
+
+// generatorSources are the file sources of a ConfigMap or Secret generator
+// (in a kustomization's configMapGenerator/secretGenerator, or an inline
+// generator configuration).
+type generatorSources struct {
+	Files []string `json:"files"`
+	Envs  []string `json:"envs"`
+	Env   string   `json:"env"`
+}
+
+// refs returns every source; a "key=source" file gives both the whole entry
+// and the part after the first "=" (kustomize's ParseFileSource split), so
+// that neither reading can hide a URL.
+func (g generatorSources) refs() []string {
+	out := append([]string{}, g.Envs...)
+	if g.Env != "" {
+		out = append(out, g.Env)
+	}
+	for _, f := range g.Files {
+		out = append(out, f)
+		if _, src, ok := strings.Cut(f, "="); ok {
+			out = append(out, src)
+		}
+	}
+	return out
 }
 
 type pathRef struct {
@@ -41,6 +71,22 @@ func (k *kustRefs) all() []string {
 		for _, p := range l {
 			if p.Path != "" {
 				out = append(out, p.Path)
+			}
+		}
+	}
+	for _, g := range append(k.ConfigMapGenerator, k.SecretGenerator...) {
+		out = append(out, g.refs()...)
+	}
+	// Inline generator and transformer configurations (YAML, not a path):
+	// their own file sources.
+	for _, l := range [][]string{k.Generators, k.Transformers} {
+		for _, inline := range l {
+			if !strings.Contains(inline, "\n") {
+				continue
+			}
+			var g generatorSources
+			if yaml.Unmarshal([]byte(inline), &g) == nil {
+				out = append(out, g.refs()...)
 			}
 		}
 	}
