@@ -4,7 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"syscall"
 )
+
+// ErrNotOwned: the path belongs to another user. Even root does not take it
+// over: its owner could still swap the files in it or plant symlinks that
+// the agent would then write through.
+var ErrNotOwned = errors.New("belongs to another user")
 
 // Modes of a private directory and of the files in it.
 const (
@@ -25,11 +31,16 @@ func Dir(dir string) error {
 // File sets an existing file's mode to FileMode.
 func File(path string) error { return set(path, FileMode) }
 
-// set chmods path to mode unless it has it already.
+// set chmods path to mode unless it has it already; a path of another
+// user's is refused (ErrNotOwned), whatever its mode and whoever we are.
 func set(path string, mode os.FileMode) error {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return err
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() {
+		return fmt.Errorf("%s: %w (uid %d, we are %d); run as that user or use a directory of your own (a new subdirectory is created for us)",
+			path, ErrNotOwned, st.Uid, os.Geteuid())
 	}
 	if fi.Mode().Perm() == mode {
 		return nil

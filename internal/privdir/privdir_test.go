@@ -100,3 +100,31 @@ func TestFile(t *testing.T) {
 		})
 	}
 }
+
+// TestDirOfAnotherUser: a directory of another user's is refused and left as
+// it is, even by root (which could chmod it): its owner keeps control of it.
+// A new subdirectory of it (as an emptyDir volume's state/) is ours and fine.
+func TestDirOfAnotherUser(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to give a directory to another user (CI runs as root)")
+	}
+	other := filepath.Join(t.TempDir(), "other")
+	if err := os.Mkdir(other, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(other, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(other, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	if err := Dir(other); !errors.Is(err, ErrNotOwned) {
+		t.Errorf("Dir(another user's directory) = %v, want ErrNotOwned", err)
+	}
+	if fi, err := os.Stat(other); err != nil || fi.Mode().Perm() != 0o777 {
+		t.Errorf("another user's directory is now %v (%v), want it left 0777", fi.Mode().Perm(), err)
+	}
+	if err := Dir(filepath.Join(other, "state")); err != nil {
+		t.Errorf("Dir(a new subdirectory) = %v, want it created", err)
+	}
+}
