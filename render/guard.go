@@ -33,6 +33,8 @@ const (
 var (
 	// ErrAliasBomb: a file's YAML aliases expand past maxAliasNodes or maxAliasDepth.
 	ErrAliasBomb = errors.New("YAML aliases expand too far")
+	// ErrNotRegular: kustomize would load a FIFO, a device or a socket.
+	ErrNotRegular = errors.New("not a regular file")
 	// ErrLimit: the render went over Options.MaxDocuments, MaxTotalBytes or Timeout.
 	ErrLimit = errors.New("render limit exceeded")
 )
@@ -154,8 +156,13 @@ func (s *shaper) expanded(t *kyaml.Node, depth int) shape {
 // error document, since kustomize's own message would bury it.
 func (f *boundedFS) load(p string) ([]byte, error) {
 	size := int64(0)
-	if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
-		size = fi.Size()
+	if fi, err := os.Stat(p); err == nil {
+		switch {
+		case fi.Mode().IsRegular():
+			size = fi.Size()
+		case !fi.IsDir(): // a FIFO or a device: no size, and a read may never end
+			return nil, f.refuseLoad(p, ErrNotRegular)
+		}
 	}
 	if err := f.spent.load(size); err != nil {
 		return nil, f.refuseLoad(p, err)

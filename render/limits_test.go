@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -124,5 +125,27 @@ func TestRenderContextEnds(t *testing.T) {
 				t.Errorf("the render returned %v after it started", took)
 			}
 		})
+	}
+}
+
+// TestKustomizeFIFORefused: a FIFO named as a resource (a local-directory
+// source can hold one) is refused at once instead of a read that never ends.
+func TestKustomizeFIFORefused(t *testing.T) {
+	dir := t.TempDir()
+	if err := syscall.Mkfifo(filepath.Join(dir, "pipe.yaml"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte("resources:\n  - pipe.yaml\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	opts := DefaultOptions()
+	opts.Root = dir
+	opts.Timeout = 5 * time.Second
+	docs, err := Render([]string{dir}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(docs) != 1 || !errors.Is(docs[0].Err, ErrNotRegular) {
+		t.Errorf("documents %+v, want one ErrNotRegular", docs)
 	}
 }

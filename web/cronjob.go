@@ -109,6 +109,17 @@ func readLog(src LogSource, limit int64) logStream {
 	defer rc.Close()
 	var tail tailBuffer
 	tail.limit = int(limit)
+	// A log file is read from its last limit bytes on, not copied whole
+	// through the tail buffer: a peer asking for a 1 GiB log costs a read of
+	// limit bytes.
+	if s, ok := rc.(io.Seeker); ok && limit > 0 {
+		if end, err := s.Seek(0, io.SeekEnd); err == nil {
+			start := max(0, end-limit)
+			if _, err := s.Seek(start, io.SeekStart); err == nil {
+				tail.dropped = start > 0
+			}
+		}
+	}
 	if _, err := io.Copy(&tail, rc); err != nil {
 		ls.Err = err.Error()
 	}
