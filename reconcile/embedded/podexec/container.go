@@ -174,13 +174,13 @@ func (r *podRun) execOnce(c *corev1.Container, list *[]corev1.ContainerStatus, i
 }
 
 // command prepares the container's process: only its own environment (the
-// executor's BaseEnv, HOME, HOSTNAME, its env), its pod's directory as
-// working directory unless workingDir names one, its own process group,
-// its user, its cgroup, and the rlimits the cgroup cannot apply (through
+// executor's BaseEnv, HOME, HOSTNAME, its env), its directory in the pod
+// (containerDir) as working directory unless workingDir names one, its own
+// process group, its user, its cgroup, and the rlimits the cgroup cannot apply (through
 // the rlimitshim).
 func (r *podRun) command(c *corev1.Container, argv []string, env []envVar, id *identity) (*exec.Cmd, *cgroup, error) {
 	cmd := exec.Command(argv[0], argv[1:]...)
-	dir := r.x.podDir(r.pod)
+	dir := r.x.containerDir(r.pod, id)
 	cmd.Env = append(append([]string(nil), r.x.opts.BaseEnv...), "HOME="+dir)
 	if r.pod.Spec.Hostname != "" {
 		cmd.Env = append(cmd.Env, "HOSTNAME="+r.pod.Spec.Hostname)

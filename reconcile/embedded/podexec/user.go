@@ -143,10 +143,13 @@ func (x *Executor) podDir(pod *corev1.Pod) string {
 }
 
 // makePodDir creates the pod's working directory afresh (a leftover of an
-// agent that died is removed), owned by the pod's user (its
-// securityContext's, else the default), mode 0700; with an fsGroup, group
-// fsGroup and mode 0770, so that containers running as other users of the
-// group share it (as they share volumes in Kubernetes).
+// agent that died is removed), mode 0700, owned by the user every container
+// runs as; with an fsGroup, by the pod's user, group fsGroup and mode 0770,
+// so that containers running as other users of the group share it (as they
+// share volumes in Kubernetes). When the containers run as different users
+// and no fsGroup is set, the pod's directory stays the agent's, mode 0711,
+// and each of those users gets a directory of its own in it, uid-<uid>, mode
+// 0700 (containerDir): no container can read another user's files.
 func (x *Executor) makePodDir(pod *corev1.Pod) error {
 	dir := x.podDir(pod)
 	if err := os.RemoveAll(dir); err != nil {
@@ -155,18 +158,77 @@ func (x *Executor) makePodDir(pod *corev1.Pod) error {
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		return err
 	}
-	id, err := x.containerUser(pod, nil)
-	if err != nil || id == nil {
-		return nil // a config error fails each container; the agent's user owns it
+	owner, split := x.podDirUsers(pod)
+	if split != nil {
+		if err := os.Chmod(dir, 0o711); err != nil {
+			return err
+		}
+		for _, id := range split {
+			sub := x.containerDir(pod, id)
+			if err := os.Mkdir(sub, 0o700); err != nil {
+				return err
+			}
+			if err := os.Chown(sub, int(id.uid), int(id.gid)); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
-	gid := int(id.gid)
+	if owner == nil {
+		return nil // not root, or every container is a config error: the agent's user owns it
+	}
+	gid := int(owner.gid)
 	if sc := pod.Spec.SecurityContext; sc != nil && sc.FSGroup != nil {
 		gid = int(*sc.FSGroup)
 		if err := os.Chmod(dir, 0o770); err != nil {
 			return err
 		}
 	}
-	return os.Chown(dir, int(id.uid), gid)
+	return os.Chown(dir, int(owner.uid), gid)
+}
+
+// podDirUsers returns who owns the pod's directory: with an fsGroup the
+// pod's user (else the first container's), otherwise the one user all its
+// containers run as. When they run as different users without an fsGroup,
+// owner is nil and split holds one identity per user (the first container's
+// of that user), each given a directory of its own. Containers whose user is
+// a config error are left out (they never start); nil, nil when the agent
+// is not root.
+func (x *Executor) podDirUsers(pod *corev1.Pod) (owner *identity, split []*identity) {
+	var ids []*identity
+	seen := map[uint32]bool{}
+	for _, list := range [][]corev1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
+		for i := range list {
+			if id, err := x.containerUser(pod, &list[i]); err == nil && id != nil && !seen[id.uid] {
+				seen[id.uid] = true
+				ids = append(ids, id)
+			}
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	if sc := pod.Spec.SecurityContext; sc != nil && sc.FSGroup != nil {
+		if id, err := x.containerUser(pod, nil); err == nil && id != nil {
+			return id, nil
+		}
+		return ids[0], nil
+	}
+	if len(ids) > 1 {
+		return nil, ids
+	}
+	return ids[0], nil
+}
+
+// containerDir is the working directory (and HOME) of a container running
+// as id: the pod's directory, or its user's own directory in it when the
+// pod's directory is split by user (makePodDir).
+func (x *Executor) containerDir(pod *corev1.Pod, id *identity) string {
+	dir := x.podDir(pod)
+	if _, split := x.podDirUsers(pod); split != nil && id != nil {
+		return filepath.Join(dir, "uid-"+strconv.FormatUint(uint64(id.uid), 10))
+	}
+	return dir
 }
 
 // closeInheritedFds marks every descriptor above stderr close-on-exec. Go
