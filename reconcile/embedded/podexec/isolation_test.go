@@ -7,6 +7,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -227,6 +228,11 @@ func TestWithoutCgroups(t *testing.T) {
 	setsidPid, _ := strconv.Atoi(lines[0])
 	pid, _ := strconv.Atoi(lines[len(lines)-1])
 	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL); _ = syscall.Kill(setsidPid, syscall.SIGKILL) })
+	// Without a cgroup the kill is a signal: the pod ends once it is sent
+	// and the processes are gone a moment later, not necessarily at once.
+	for deadline := time.Now().Add(2 * time.Second); (alive(pid) || alive(setsidPid)) && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
 	if alive(pid) || alive(setsidPid) {
 		t.Fatalf("left behind: process group member %d alive %v, setsid child %d (marked) alive %v", pid, alive(pid), setsidPid, alive(setsidPid))
 	}
