@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -284,5 +285,63 @@ func TestHealthMonitorStandbyDoesNotNotify(t *testing.T) {
 	leading = true
 	if sent := m.Check(context.Background()); len(sent) != 1 || sent[0].Event != EventLate {
 		t.Fatalf("leader sent %+v, want the late one it had not sent", sent)
+	}
+}
+
+// An informer tells the recorder of a run again (a Job's status updates, an
+// agent restart listing every Job): the metrics count it once.
+func TestRunRecorderCountsARunOnceWhenToldTwice(t *testing.T) {
+	v := newFleetEnv(t)
+	fm := NewFleetMetrics(v.view)
+	rec := NewRunRecorder(v.l, fm, nil)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(fm)
+	r := fleet.Run{Namespace: "ns", CronJob: "backup", Job: "backup-2", Trigger: fleet.TriggerScheduled,
+		Scheduled: h0.Add(time.Hour), Start: h0.Add(time.Hour + 30*time.Second)}
+	rec.Started(r)
+	rec.Flush()
+	rec.Started(r)
+	rec.Flush()
+	r.End, r.Result = r.Start.Add(10*time.Second), fleet.ResultFailed
+	for range 3 {
+		rec.Finished(r)
+		rec.Flush()
+	}
+	got := gather(t, reg)
+	for k, want := range map[string]float64{
+		"jobsync_cronjob_schedule_skew_seconds_count":                                 1,
+		"jobsync_cronjob_run_duration_seconds_count":                                  1,
+		`jobsync_cronjob_runs_total{cronjob="backup",namespace="ns",result="failed"}`: 1,
+	} {
+		if got[k] != want {
+			t.Errorf("%s = %v, want %v", k, got[k], want)
+		}
+	}
+}
+
+// An agent restart lists every Job at once: a full queue drops (and
+// counts) a start, never the end of a run.
+func TestRunRecorderKeepsTheEndOfARunWhenTheQueueIsFull(t *testing.T) {
+	v := newFleetEnv(t)
+	rec := NewRunRecorder(v.l, nil, nil)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(rec.Collector())
+	for i := range cap(rec.ops) + 1 {
+		rec.Started(fleet.Run{Namespace: "ns", CronJob: "other", Job: fmt.Sprintf("other-%d", i), Start: h0.Add(time.Duration(i) * time.Second)})
+	}
+	r := fleet.Run{Namespace: "ns", CronJob: "backup", Job: "backup-gone", Start: h0.Add(-time.Hour),
+		End: h0.Add(-50 * time.Minute), Result: fleet.ResultFailed, Reason: "BackoffLimitExceeded"}
+	rec.Finished(r)
+	rec.Flush()
+	runs := v.l.Runs("ns", "backup", 0)
+	if len(runs) != 2 || runs[1].Job != "backup-gone" || runs[1].Result != fleet.ResultFailed {
+		t.Errorf("runs = %+v, want backup-gone failed", runs)
+	}
+	got := gather(t, reg)
+	if v := got[`jobsync_run_ledger_dropped_total{op="started"}`]; v != 1 {
+		t.Errorf("dropped started = %v, want 1", v)
+	}
+	if v, ok := got[`jobsync_run_ledger_dropped_total{op="finished"}`]; ok && v != 0 {
+		t.Errorf("dropped finished = %v, want 0", v)
 	}
 }

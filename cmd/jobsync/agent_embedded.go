@@ -87,7 +87,7 @@ func openEmbeddedTarget(_ context.Context, f agentFlags, log *slog.Logger, why s
 	}
 	done := make(chan struct{})
 	ot := &openedTarget{name: "embedded", why: why, namespace: orDefault(f.namespace, "default"), target: e.Target(), runtime: engineRuntime{e},
-		collectors: append(runMetrics.Collectors(), af.metrics), fleet: af}
+		collectors: append(runMetrics.Collectors(), af.metrics, af.rec.Collector()), fleet: af}
 	ot.start = func(ctx context.Context) error {
 		go func() {
 			defer close(done)

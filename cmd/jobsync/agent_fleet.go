@@ -179,7 +179,7 @@ func openClusterFleet(ot *openedTarget, cs kubernetes.Interface, f agentFlags, m
 		af.close()
 		return err
 	}
-	ot.fleet, ot.collectors = af, append(ot.collectors, af.metrics)
+	ot.fleet, ot.collectors = af, append(ot.collectors, af.metrics, af.rec.Collector())
 	ot.start = func(ctx context.Context) error {
 		go func() {
 			if err := rw.Run(ctx); err != nil && ctx.Err() == nil {

@@ -13,6 +13,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	batchlisters "k8s.io/client-go/listers/batch/v1"
 	"k8s.io/client-go/tools/cache"
+	"k8s.io/utils/clock"
 
 	"github.com/jobsync/jobsync/fleet"
 	"github.com/jobsync/jobsync/ledger"
@@ -20,7 +21,9 @@ import (
 )
 
 // RunSink receives the runs a RunWatch sees (agent.RunRecorder). Its
-// methods are called from informer handlers: they must not block.
+// methods are called from informer handlers: they must not block. A run
+// is told started once per Job the informer lists or sees created (again
+// after an agent restart), and finished once when it ends.
 type RunSink interface {
 	Started(fleet.Run)
 	Finished(fleet.Run)
@@ -30,20 +33,25 @@ type RunSink interface {
 // not polling): the sync's CronJobs (selected by its labels) and every Job
 // a CronJob of the sync owns. A Job's creation is a run's start; its
 // Complete or Failed condition the end, with the last failed container's
-// exit code or OOMKilled read from its pods once.
+// exit code or OOMKilled read from its pods once; its deletion unfinished
+// the end too, Failed with reason ReasonDeleted.
 type RunWatch struct {
+	clock    clock.PassiveClock
 	cs       kubernetes.Interface
 	sink     RunSink
 	factory  informers.SharedInformerFactory
 	jobs     informers.SharedInformerFactory
 	cronJobs batchlisters.CronJobLister
+	// podReads bounds the pod lists of failed Jobs in flight (an agent
+	// start lists every failed Job at once).
+	podReads chan struct{}
 }
 
 // NewRunWatch watches the CronJobs labelled for sync and their Jobs, in
 // namespace ("" for every namespace: that needs a ClusterRole).
 func NewRunWatch(cs kubernetes.Interface, sync, namespace string, sink RunSink) (*RunWatch, error) {
 	sel := labels.SelectorFromSet(labels.Set{reconcile.LabelManagedBy: reconcile.ManagedByValue, reconcile.LabelSync: sync}).String()
-	w := &RunWatch{cs: cs, sink: sink,
+	w := &RunWatch{clock: clock.RealClock{}, cs: cs, sink: sink, podReads: make(chan struct{}, 4),
 		factory: informers.NewSharedInformerFactoryWithOptions(cs, 0, informers.WithNamespace(namespace),
 			informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = sel })),
 		// Jobs inherit the jobTemplate's labels, not the CronJob's: they are
@@ -53,8 +61,9 @@ func NewRunWatch(cs kubernetes.Interface, sync, namespace string, sink RunSink) 
 	w.cronJobs = cji.Lister()
 	cji.Informer() // registered before Start
 	_, err := w.jobs.Batch().V1().Jobs().Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(obj any) { w.job(obj) },
-		UpdateFunc: func(_, obj any) { w.job(obj) },
+		AddFunc:    w.added,
+		UpdateFunc: w.updated,
+		DeleteFunc: w.deleted,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("cluster: run watch: %w", err)
@@ -90,17 +99,60 @@ func (w *RunWatch) CronJobs() []batchv1.CronJob {
 	return out
 }
 
-func (w *RunWatch) job(obj any) {
-	j, ok := obj.(*batchv1.Job)
+// ReasonDeleted ends the run of a Job deleted before it finished.
+const ReasonDeleted = "Deleted"
+
+// added tells a Job's start, and its end if it has ended (a Job the
+// informer lists at start that ended while the agent was down).
+func (w *RunWatch) added(obj any) {
+	r, j, ok := w.runOf(obj)
 	if !ok {
 		return
 	}
-	ref := metav1.GetControllerOf(j)
-	if ref == nil || ref.Kind != "CronJob" {
+	w.sink.Started(r)
+	w.finish(r, j)
+}
+
+// updated tells a Job's end on its transition to finished only: status
+// updates come many times per run.
+func (w *RunWatch) updated(oldObj, obj any) {
+	old, ok := oldObj.(*batchv1.Job)
+	if !ok || finishedCondition(old) != nil {
 		return
 	}
+	if r, j, ok := w.runOf(obj); ok {
+		w.finish(r, j)
+	}
+}
+
+// deleted ends the run of a Job deleted before it finished.
+func (w *RunWatch) deleted(obj any) {
+	if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = d.Obj
+	}
+	r, j, ok := w.runOf(obj)
+	if !ok || finishedCondition(j) != nil {
+		return
+	}
+	r.End, r.Result, r.Reason = w.clock.Now(), fleet.ResultFailed, ReasonDeleted
+	if j.DeletionTimestamp != nil {
+		r.End = j.DeletionTimestamp.Time
+	}
+	w.sink.Finished(r)
+}
+
+// runOf is the run of a Job a CronJob of the sync controls.
+func (w *RunWatch) runOf(obj any) (fleet.Run, *batchv1.Job, bool) {
+	j, ok := obj.(*batchv1.Job)
+	if !ok {
+		return fleet.Run{}, nil, false
+	}
+	ref := metav1.GetControllerOf(j)
+	if ref == nil || ref.Kind != "CronJob" {
+		return fleet.Run{}, nil, false
+	}
 	if _, err := w.cronJobs.CronJobs(j.Namespace).Get(ref.Name); err != nil {
-		return // not a CronJob of this sync
+		return fleet.Run{}, nil, false // not a CronJob of this sync
 	}
 	r := fleet.Run{Namespace: j.Namespace, CronJob: ref.Name, Job: j.Name, Start: j.CreationTimestamp.Time, Trigger: fleet.TriggerManual}
 	if s, ok := j.Annotations[batchv1.CronJobScheduledTimestampAnnotation]; ok && j.Annotations["cronjob.kubernetes.io/instantiate"] != "manual" {
@@ -108,23 +160,38 @@ func (w *RunWatch) job(obj any) {
 			r.Scheduled, r.Trigger = t, ledger.TriggerOf(t, r.Start)
 		}
 	}
-	w.sink.Started(r)
-	for _, c := range j.Status.Conditions {
-		if c.Status != corev1.ConditionTrue || (c.Type != batchv1.JobComplete && c.Type != batchv1.JobFailed) {
-			continue
+	return r, j, true
+}
+
+// finishedCondition is a Job's true Complete or Failed condition, or nil.
+func finishedCondition(j *batchv1.Job) *batchv1.JobCondition {
+	for i, c := range j.Status.Conditions {
+		if c.Status == corev1.ConditionTrue && (c.Type == batchv1.JobComplete || c.Type == batchv1.JobFailed) {
+			return &j.Status.Conditions[i]
 		}
-		r.End, r.Result, r.Reason = c.LastTransitionTime.Time, fleet.ResultSucceeded, c.Reason
-		if c.Type == batchv1.JobFailed {
-			r.Result = fleet.ResultFailed
-			go w.finishFailed(r) // reads the pods: not in the handler
-			return
-		}
-		w.sink.Finished(r)
 	}
+	return nil
+}
+
+// finish tells the end of a finished Job's run (nothing if it runs).
+func (w *RunWatch) finish(r fleet.Run, j *batchv1.Job) {
+	c := finishedCondition(j)
+	if c == nil {
+		return
+	}
+	r.End, r.Result, r.Reason = c.LastTransitionTime.Time, fleet.ResultSucceeded, c.Reason
+	if c.Type == batchv1.JobFailed {
+		r.Result = fleet.ResultFailed
+		go w.finishFailed(r) // reads the pods: not in the handler
+		return
+	}
+	w.sink.Finished(r)
 }
 
 // finishFailed adds what killed the last failed container to a failed run.
 func (w *RunWatch) finishFailed(r fleet.Run) {
+	w.podReads <- struct{}{}
+	defer func() { <-w.podReads }()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	pods, err := w.cs.CoreV1().Pods(r.Namespace).List(ctx, metav1.ListOptions{LabelSelector: batchv1.JobNameLabel + "=" + r.Job})

@@ -11,8 +11,13 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 
+	"github.com/jobsync/jobsync/jobchange"
 	"github.com/jobsync/jobsync/schedule"
 )
+
+// ReasonReplaced ends the run of a Job that concurrencyPolicy Replace
+// deleted while it ran (RunObserver.RunFinished, failed).
+const ReasonReplaced = "Replaced"
 
 // syncCronJob is one pass of the CronJob controller over one CronJob
 // (syncCronJob upstream; docs/batch-semantics.md#cronjob-controller): history cleanup, the active list, then at most one new Job for the
@@ -174,6 +179,10 @@ func (e *Engine) syncSchedule(b *batch, cj *batchv1.CronJob) (at time.Time, ok, 
 		}
 	case batchv1.ReplaceConcurrent:
 		for _, a := range cj.Status.Active {
+			if j := e.cache.jobs[Key(a.Namespace, a.Name)]; j != nil && jobchange.FinishedType(j) == "" {
+				// its run ends here: the ledger must not keep it Running
+				e.observeFinished(&jobState{job: j}, batchv1.JobFailed, ReasonReplaced, b.now)
+			}
 			e.deleteJob(b, Key(a.Namespace, a.Name), "replaced by the next scheduled run (concurrencyPolicy Replace)")
 			b.event(KindCronJob, cj.Namespace, cj.Name, EventNormal, ReasonSuccessfulDelete, "Deleted job "+a.Name)
 		}

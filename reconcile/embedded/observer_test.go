@@ -92,3 +92,25 @@ func TestRunObserverSeesScheduledAndManualRunsWithExitCodes(t *testing.T) {
 		t.Errorf("GitSuspend after jobsync suspend = %t, %t; want false, true", git, over)
 	}
 }
+
+// concurrencyPolicy Replace deletes the running Job: its run ends, Failed
+// with reason Replaced, instead of staying Running in the ledger.
+func TestRunObserverSeesAReplacedRunEnd(t *testing.T) {
+	v := newEnv(t)
+	obs := &runRecorder{}
+	v.e.opts.Observer = obs
+	v.apply(testCronJob("cj", "* * * * *", func(cj *batchv1.CronJob) { cj.Spec.ConcurrencyPolicy = batchv1.ReplaceConcurrent }))
+	v.at(time.Minute + time.Second)
+	first := slotJob("cj", time.Minute)
+	v.onlyActivePod(first)
+	v.at(2*time.Minute + time.Second)
+	second := slotJob("cj", 2*time.Minute)
+	want := []string{
+		"start ns/cj " + first + " scheduled=true",
+		"end ns/cj " + first + " failed=true Replaced exit=0 oom=false",
+		"start ns/cj " + second + " scheduled=true",
+	}
+	if !slices.Equal(obs.runs, want) {
+		t.Fatalf("runs\n%q\nwant\n%q", obs.runs, want)
+	}
+}
