@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -123,6 +124,7 @@ func TestHealthMonitorNotifiesLateOnceThenReAlertsAndRecovers(t *testing.T) {
 			st.do()
 		}
 		sent := m.Check(ctx)
+		m.Flush()
 		texts := slack.take()
 		if st.event == "" {
 			if len(sent) != 0 || len(texts) != 0 {
@@ -343,5 +345,102 @@ func TestRunRecorderKeepsTheEndOfARunWhenTheQueueIsFull(t *testing.T) {
 	}
 	if v, ok := got[`jobsync_run_ledger_dropped_total{op="finished"}`]; ok && v != 0 {
 		t.Errorf("dropped finished = %v, want 0", v)
+	}
+}
+
+// slowHook is a loopback webhook whose handler blocks until released.
+type slowHook struct {
+	got     chan string
+	release chan struct{}
+}
+
+func (s *slowHook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var body struct{ Text string }
+	b, _ := io.ReadAll(r.Body)
+	_ = json.Unmarshal(b, &body)
+	s.got <- body.Text
+	<-s.release
+}
+
+// manyLate is a real ledger view of n CronJobs, all late at h0+1h+2m.
+func manyLate(t *testing.T, clk *clocktesting.FakeClock, n int) *ledger.View {
+	o := ledger.DefaultOptions()
+	o.StateDir, o.Clock = t.TempDir(), clk
+	l, err := ledger.Open(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	specs := make([]ledger.Spec, n)
+	for i := range specs {
+		specs[i] = ledger.Spec{Namespace: "ns", Name: "job-" + strconv.Itoa(i), Schedule: "0 * * * *", Grace: time.Minute,
+			Created: h0.Add(30 * time.Minute)}
+	}
+	return ledger.NewView(l, func() []ledger.Spec { return specs }, clk)
+}
+
+func TestHealthMonitorSlowWebhookBlocksNeitherCheckNorHeartbeat(t *testing.T) {
+	clk := clocktesting.NewFakeClock(h0)
+	hook := &slowHook{got: make(chan string, 100), release: make(chan struct{})}
+	srv := httptest.NewServer(hook)
+	defer srv.Close()
+	defer close(hook.release)
+	ticks := make(chan time.Time, 10)
+	o := DefaultHealthMonitorOptions()
+	o.Clock, o.Interval, o.TickInterval = clk, time.Hour, time.Second
+	o.Notifiers = []Notifier{&SlackNotifier{URL: srv.URL}}
+	o.Tick = func(now time.Time) { ticks <- now }
+	m := NewHealthMonitor(manyLate(t, clk, 50), o)
+	clk.SetTime(h0.Add(time.Hour + 2*time.Minute))
+	checked := make(chan []Notification, 1)
+	go func() { checked <- m.Check(context.Background()) }()
+	var sent []Notification
+	select {
+	case sent = <-checked:
+	case <-time.After(5 * time.Second): // a failure bound, not a wait
+		t.Fatal("Check blocked on the slow webhook")
+	}
+	if len(sent) != 21 || len(sent) > 0 && sent[20].Event != EventDigest || !strings.Contains(sent[20].Message, "30 more CronJobs are Late/Missed/Failing") {
+		t.Fatalf("sent %d notifications, last %+v; want 20 and one digest of 30", len(sent), sent)
+	}
+	<-hook.got // the worker is stuck in the webhook now
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go m.Run(ctx)
+	for i := range 3 {
+		<-ticks
+		if i == 2 {
+			break
+		}
+		for !clk.HasWaiters() {
+			runtime.Gosched()
+		}
+		clk.Step(time.Second)
+	}
+}
+
+func TestHealthMonitorDoesNotNotifyBeforeReady(t *testing.T) {
+	v := newFleetEnv(t)
+	slack := &slackServer{}
+	srv := httptest.NewServer(slack)
+	defer srv.Close()
+	ready := false
+	o := DefaultHealthMonitorOptions()
+	o.Clock, o.Ready = v.clk, func() bool { return ready }
+	o.Notifiers = []Notifier{&SlackNotifier{URL: srv.URL}}
+	m := NewHealthMonitor(v.view, o)
+	// the agent restarts late: the downtime's run is not recorded yet
+	v.clk.SetTime(h0.Add(time.Hour + 2*time.Minute))
+	if sent := m.Check(context.Background()); len(sent) != 0 {
+		t.Fatalf("not ready, sent %+v", sent)
+	}
+	m.Flush()
+	if got := slack.take(); len(got) != 0 {
+		t.Fatalf("not ready, slack got %q", got)
+	}
+	v.run(t, h0.Add(time.Hour), fleet.ResultSucceeded) // the watch catches up
+	ready = true
+	if sent := m.Check(context.Background()); len(sent) != 0 {
+		t.Fatalf("ready and healthy, sent %+v (a false late or recovered)", sent)
 	}
 }

@@ -166,6 +166,9 @@ func runAgent(parent context.Context, s streams, f agentFlags) error {
 	if err := tgt.start(ctx); err != nil {
 		return err
 	}
+	if tgt.fleet != nil {
+		tgt.fleet.markStarted() // health evaluates from now on (agentFleet.ready)
+	}
 	err = a.Run(ctx)
 	log.Info("agent stopped")
 	return err

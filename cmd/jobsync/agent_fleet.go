@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -41,6 +42,29 @@ type agentFleet struct {
 	view    *ledger.View
 	metrics *agent.FleetMetrics
 	rec     *agent.RunRecorder
+	// started: the target's start returned; watched, when set: its run
+	// watch has its first list. Health waits for both (see ready).
+	started, isReady atomic.Bool
+	watched          *atomic.Bool
+}
+
+// markStarted says the target's start returned.
+func (af *agentFleet) markStarted() { af.started.Store(true) }
+
+// ready says the ledger holds the runs of the agent's downtime: the target
+// has started, its run watch (cluster) has synced, and the recorder's queue
+// is written. Until then health is not evaluated (no false Late/Missed and
+// "recovered" on a restart).
+func (af *agentFleet) ready() bool {
+	if af.isReady.Load() {
+		return true
+	}
+	if !af.started.Load() || (af.watched != nil && !af.watched.Load()) {
+		return false
+	}
+	af.rec.Flush()
+	af.isReady.Store(true)
+	return true
 }
 
 // openAgentFleet opens the ledger in stateDir; specs lists the target's
@@ -73,7 +97,7 @@ func openAgentFleet(stateDir string, f fleetFlags, specs func() []ledger.Spec, l
 func (af *agentFleet) run(ctx context.Context, f fleetFlags, target string, notifiers []agent.Notifier, active func() bool, log *slog.Logger) {
 	go af.rec.Run(ctx)
 	mo := agent.DefaultHealthMonitorOptions()
-	mo.Active = active
+	mo.Active, mo.Ready = active, af.ready
 	mo.Interval, mo.Realert, mo.Target, mo.Notifiers, mo.Logger, mo.Metrics = f.healthInterval, f.realert, target, notifiers, log, af.metrics
 	lastPrune := time.Time{}
 	mo.Tick = func(now time.Time) {
@@ -180,11 +204,16 @@ func openClusterFleet(ot *openedTarget, cs kubernetes.Interface, f agentFlags, m
 		return err
 	}
 	ot.fleet, ot.collectors = af, append(ot.collectors, af.metrics, af.rec.Collector())
+	af.watched = new(atomic.Bool)
 	ot.start = func(ctx context.Context) error {
 		go func() {
-			if err := rw.Run(ctx); err != nil && ctx.Err() == nil {
-				log.Error("run ledger: watch of CronJobs and Jobs stopped", "err", err)
+			if err := rw.Run(ctx); err != nil {
+				if ctx.Err() == nil {
+					log.Error("run ledger: watch of CronJobs and Jobs stopped", "err", err)
+				}
+				return
 			}
+			af.watched.Store(true) // Run returns once the informers have synced
 		}()
 		return nil
 	}

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"log/slog"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -32,5 +35,30 @@ func TestClusterWhoSuspended(t *testing.T) {
 				t.Errorf("SuspendedBy = %q, want %q", specs[0].SuspendedBy, tc.want)
 			}
 		})
+	}
+}
+
+func TestAgentFleetReadyAfterStartAndWatchSync(t *testing.T) {
+	ff := fleetFlags{retention: time.Hour}
+	af, err := openAgentFleet(t.TempDir(), ff, func() []ledger.Spec { return nil }, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer af.close()
+	af.watched = new(atomic.Bool) // the cluster target
+	steps := []struct {
+		name  string
+		do    func()
+		ready bool
+	}{
+		{name: "opened", do: func() {}},
+		{name: "target started, watch not synced", do: af.markStarted},
+		{name: "watch synced", do: func() { af.watched.Store(true) }, ready: true},
+	}
+	for _, st := range steps {
+		st.do()
+		if got := af.ready(); got != st.ready {
+			t.Errorf("%s: ready = %t, want %t", st.name, got, st.ready)
+		}
 	}
 }
