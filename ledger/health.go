@@ -87,7 +87,10 @@ type Facts struct {
 	AgentGaps, Suspensions []Interval
 	// Known is when the ledger began to watch: no due time before it counts.
 	Known time.Time
-	Now   time.Time
+	// LastScheduled is the newest scheduled time of a run the ledger ever
+	// recorded (kept after its run is pruned or leaves Runs); zero: none.
+	LastScheduled time.Time
+	Now           time.Time
 }
 
 // Evaluate computes a CronJob's health: Suspended when suspended; Missed
@@ -109,9 +112,13 @@ func Evaluate(s Spec, f Facts) fleet.Health {
 		return fleet.Health{State: fleet.StateMissed, Reason: ReasonInvalidSchedule}
 	}
 	last, prev := lastScheduled(f.Runs)
+	lastSched := f.LastScheduled
+	if last != nil && last.Scheduled.After(lastSched) {
+		lastSched = last.Scheduled
+	}
 	earliest := later(s.Created, f.Known)
-	if last != nil {
-		earliest = later(s.Created, last.Scheduled)
+	if !lastSched.IsZero() {
+		earliest = later(s.Created, lastSched)
 	}
 	if last != nil && last.Result == fleet.ResultRunning && prev != nil {
 		// a catch-up run still going: the due times it jumped over were missed
@@ -127,7 +134,13 @@ func Evaluate(s Spec, f Facts) fleet.Health {
 		return base
 	}
 	if first := schedule.Next(sched, loc, earliest); first.Before(u.Time) {
-		return missed(s, f, first, u.TooMany, schedule.Next(sched, loc, first))
+		// like the controller, count only the misses within now - startingDeadlineSeconds
+		tooMany := u.TooMany
+		if s.StartingDeadlineSeconds != nil {
+			w, err := schedule.MostRecentUnmet(sched, loc, earliest, nil, s.StartingDeadlineSeconds, f.Now)
+			tooMany = err == nil && w.TooMany
+		}
+		return missed(s, f, first, tooMany, schedule.Next(sched, loc, first))
 	}
 	due := u.Time
 	if sds := s.StartingDeadlineSeconds; sds != nil {

@@ -85,6 +85,8 @@ type entry struct {
 	recent                   []fleet.Run // oldest first
 	lastSuccess, lastFailure time.Time
 	suspended                []Interval // To zero: still suspended
+	// lastScheduled is the newest Scheduled of its runs (schedPrefix).
+	lastScheduled time.Time
 }
 
 // Open opens (creating it 0600) the ledger in opts.StateDir and loads each
@@ -150,6 +152,7 @@ func (l *Ledger) load() error {
 				l.created = keyTime(c)
 			}
 			l.loadLast(m)
+			l.loadLastScheduled(m)
 			if err := l.loadSuspended(m); err != nil {
 				return err
 			}
@@ -168,7 +171,10 @@ func (l *Ledger) load() error {
 					return fmt.Errorf("CronJob/%s/%s: run at %s: %w", ns, name, keyTime(key).Format(time.RFC3339), err)
 				}
 				e.recent = append(e.recent, r)
-				e.noteEnd(r) // the summary (lastPrefix) has older ones
+				e.noteEnd(r)                            // the summary (lastPrefix) has older ones
+				if r.Scheduled.After(e.lastScheduled) { // a ledger older than schedPrefix
+					e.lastScheduled = r.Scheduled
+				}
 				if len(e.recent) == RecentRuns {
 					break
 				}
@@ -263,13 +269,19 @@ func (l *Ledger) Record(runs ...fleet.Run) error {
 				recorded = append(recorded, r)
 			}
 		}
-		return l.putLast(tx, recorded)
+		if err := l.putLast(tx, recorded); err != nil {
+			return err
+		}
+		return l.putLastScheduled(tx, recorded)
 	})
 	if err != nil {
 		return fmt.Errorf("ledger: %w", err)
 	}
 	for _, r := range recorded {
 		l.cacheRun(r)
+		if e := l.entry(cronJobKey(r.Namespace, r.CronJob)); r.Scheduled.After(e.lastScheduled) {
+			e.lastScheduled = r.Scheduled
+		}
 	}
 	return nil
 }
@@ -298,6 +310,44 @@ func (l *Ledger) putLast(tx *bolt.Tx, recorded []fleet.Run) error {
 		}
 	}
 	return nil
+}
+
+// schedPrefix keys each CronJob's newest scheduled time in the meta bucket
+// (8 bytes, Unix milliseconds), never pruned: Evaluate counts due times
+// from it when the run is no longer among the recent or kept runs.
+const schedPrefix = "sched/"
+
+// putLastScheduled writes the newest scheduled time of the CronJobs with a
+// scheduled (or catch-up) run among recorded; the cache is set after the
+// transaction commits (l.mu held).
+func (l *Ledger) putLastScheduled(tx *bolt.Tx, recorded []fleet.Run) error {
+	newest := map[string]time.Time{}
+	for _, r := range recorded {
+		key := cronJobKey(r.Namespace, r.CronJob)
+		cur, ok := newest[key]
+		if !ok {
+			cur = l.entry(key).lastScheduled
+		}
+		if r.Scheduled.After(cur) {
+			newest[key] = r.Scheduled
+		}
+	}
+	m := tx.Bucket(bucketMeta)
+	for key, t := range newest {
+		if err := m.Put([]byte(schedPrefix+key), runKey(t)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (l *Ledger) loadLastScheduled(m *bolt.Bucket) {
+	c := m.Cursor()
+	for k, v := c.Seek([]byte(schedPrefix)); k != nil && strings.HasPrefix(string(k), schedPrefix); k, v = c.Next() {
+		if len(v) == 8 {
+			l.entry(strings.TrimPrefix(string(k), schedPrefix)).lastScheduled = keyTime(v)
+		}
+	}
 }
 
 func ms(t time.Time) time.Time {

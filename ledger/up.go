@@ -3,6 +3,7 @@ package ledger
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -93,7 +94,10 @@ func (l *Ledger) Suspended(ns, name string, suspended bool, at time.Time) error 
 	case suspended && !open:
 		e.suspended = appendInterval(e.suspended, Interval{From: at})
 	case !suspended && open:
-		e.suspended[len(e.suspended)-1].To = at
+		// copy on write: Facts hands the slice out without the lock
+		iv := slices.Clone(e.suspended)
+		iv[len(iv)-1].To = at
+		e.suspended = iv
 	default:
 		return nil
 	}

@@ -69,6 +69,7 @@ func (l *Ledger) Facts(ns, name string, now time.Time) Facts {
 	if e := l.cache[cronJobKey(ns, name)]; e != nil {
 		f.Runs = e.recent // replaced on change, never changed in place: shared
 		f.Suspensions = e.suspended
+		f.LastScheduled = e.lastScheduled
 	}
 	return f
 }
