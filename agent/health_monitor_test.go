@@ -32,8 +32,9 @@ type fleetEnv struct {
 	spec ledger.Spec
 }
 
-func newFleetEnv(t *testing.T) *fleetEnv {
-	clk := clocktesting.NewFakeClock(h0.Add(-48 * time.Hour))
+// openTestLedger opens a ledger in a temporary state directory on clk.
+func openTestLedger(t *testing.T, clk *clocktesting.FakeClock) *ledger.Ledger {
+	t.Helper()
 	o := ledger.DefaultOptions()
 	o.StateDir, o.Clock = t.TempDir(), clk
 	l, err := ledger.Open(o)
@@ -41,6 +42,12 @@ func newFleetEnv(t *testing.T) *fleetEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { l.Close() })
+	return l
+}
+
+func newFleetEnv(t *testing.T) *fleetEnv {
+	clk := clocktesting.NewFakeClock(h0.Add(-48 * time.Hour))
+	l := openTestLedger(t, clk)
 	v := &fleetEnv{clk: clk, l: l, spec: ledger.Spec{Namespace: "ns", Name: "backup", Schedule: "0 * * * *",
 		TimeZone: "Europe/Berlin", Grace: time.Minute, Created: h0.Add(-24 * time.Hour)}}
 	v.view = ledger.NewView(l, func() []ledger.Spec { return []ledger.Spec{v.spec} }, clk)
@@ -364,13 +371,7 @@ func (s *slowHook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // manyLate is a real ledger view of n CronJobs, all late at h0+1h+2m.
 func manyLate(t *testing.T, clk *clocktesting.FakeClock, n int) *ledger.View {
-	o := ledger.DefaultOptions()
-	o.StateDir, o.Clock = t.TempDir(), clk
-	l, err := ledger.Open(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
+	l := openTestLedger(t, clk)
 	specs := make([]ledger.Spec, n)
 	for i := range specs {
 		specs[i] = ledger.Spec{Namespace: "ns", Name: "job-" + strconv.Itoa(i), Schedule: "0 * * * *", Grace: time.Minute,
