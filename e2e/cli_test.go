@@ -76,8 +76,15 @@ func jobsyncBin(t testing.TB) string {
 // runCLI runs jobsync with args and returns its output and exit code.
 func runCLI(t *testing.T, args ...string) (string, int) {
 	t.Helper()
+	return runCLIIn(t, "", args...)
+}
+
+// runCLIIn runs jobsync in the working directory dir ("" = this one).
+func runCLIIn(t *testing.T, dir string, args ...string) (string, int) {
+	t.Helper()
 	var out bytes.Buffer
 	cmd := exec.Command(jobsyncBin(t), args...)
+	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.Env = append(os.Environ(), "KUBECONFIG=/nonexistent") // only the flags may point at the cluster
 	err := cmd.Run()

@@ -1,9 +1,7 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,26 +12,6 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
-
-// runCLIIn runs jobsync in the working directory dir.
-func runCLIIn(t *testing.T, dir string, args ...string) (string, int) {
-	t.Helper()
-	var out bytes.Buffer
-	cmd := exec.Command(jobsyncBin(t), args...)
-	cmd.Dir = dir
-	cmd.Stdout, cmd.Stderr = &out, &out
-	cmd.Env = append(os.Environ(), "KUBECONFIG=/nonexistent")
-	err := cmd.Run()
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-		return out.String(), 0
-	case errors.As(err, &ee):
-		return out.String(), ee.ExitCode()
-	}
-	t.Fatalf("jobsync %v: %v", args, err)
-	return "", 0
-}
 
 // siblingRepo writes a repository whose overlay's base is its sibling
 // (overlays/prod → ../../base), a Git work tree when git is set.
